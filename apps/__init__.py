@@ -1,0 +1,1 @@
+"""Mini-apps and the SDK third parties use for theirs."""

@@ -1,0 +1,1 @@
+"""Bots: the bot SDK, DingTalk-compatible robot APIs and the government bots."""

@@ -1,0 +1,1 @@
+"""Clients: the Python SDK, the ``zhengding`` command line and the web client."""

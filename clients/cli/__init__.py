@@ -1,0 +1,1 @@
+"""The ``zhengding`` command line."""

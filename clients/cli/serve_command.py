@@ -1,0 +1,42 @@
+"""``zhengding serve``: migrate, load the demo directory on first start, serve HTTP."""
+from __future__ import annotations
+
+import argparse
+
+from aiohttp import web
+
+from clients.cli.common import settings_from
+from im_server.app import create_app
+
+
+def register(commands) -> None:
+    parser = commands.add_parser("serve", help="run the server (migrations applied first)")
+    parser.add_argument("--host", help="listen address (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, help="listen port (default 8080)")
+    parser.add_argument("--redis-url", help="Redis for scale-out (later; unused on one node)")
+    parser.add_argument(
+        "--no-demo", action="store_true", help="do not load the demo directory into an empty database"
+    )
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    settings = settings_from(
+        args,
+        host=args.host,
+        port=args.port,
+        redis_url=args.redis_url,
+        demo_data=False if args.no_demo else None,
+    )
+    app = create_app(settings)
+
+    async def announce(_app: web.Application) -> None:
+        print(
+            f"政钉 Zhengding is serving on http://{settings.host}:{settings.port}/ "
+            f"(database: {settings.database_backend})",
+            flush=True,
+        )
+
+    app.on_startup.append(announce)
+    web.run_app(app, host=settings.host, port=settings.port, print=None)
+    return 0

@@ -1,0 +1,51 @@
+"""The application factory: one place that wires settings, database and routes together.
+
+Tests build the same application with :func:`create_app` and their own settings.
+"""
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+
+from aiohttp import web
+
+from orgchart import __version__
+from orgchart.http import routes as directory_routes
+from orgchart.http.errors import json_errors
+from orgchart.http.keys import ENGINE, SESSIONS, SETTINGS
+from orgchart.infra import migrate
+from orgchart.infra.config import Settings
+from orgchart.infra.db import create_engine, session_maker
+
+log = logging.getLogger(__name__)
+
+
+def create_app(settings: Settings, *, run_migrations: bool = True) -> web.Application:
+    """The whole server as an aiohttp application; start-up work happens in ``cleanup_ctx``."""
+    app = web.Application(middlewares=[json_errors], client_max_size=64 * 1024 * 1024)
+    app[SETTINGS] = settings
+
+    async def database(app: web.Application) -> AsyncIterator[None]:
+        engine = create_engine(settings.database_url)
+        if run_migrations:
+            await migrate.upgrade(engine)
+        app[ENGINE] = engine
+        app[SESSIONS] = session_maker(engine)
+        if settings.demo_data:
+            from orgchart.io.demo import ensure_demo_directory
+
+            await ensure_demo_directory(app[SESSIONS])
+        yield
+        await engine.dispose()
+
+    app.cleanup_ctx.append(database)
+    app.router.add_get("/healthz", healthz)
+    directory_routes.setup(app)
+    return app
+
+
+async def healthz(request: web.Request) -> web.Response:
+    settings = request.app[SETTINGS]
+    return web.json_response(
+        {"status": "ok", "version": __version__, "database": settings.database_backend}
+    )

@@ -1,0 +1,11 @@
+"""Every package's models, imported so that ``Base.metadata`` describes the whole schema.
+
+Alembic's autogenerate and the schema-agreement test compare against this metadata; a package
+that adds tables adds its models module here.
+"""
+from __future__ import annotations
+
+import orgchart.models  # noqa: F401
+from orgchart.infra.db import Base
+
+target_metadata = Base.metadata

@@ -1,0 +1,105 @@
+"""One typed configuration object, read once at start-up and passed down.
+
+Precedence, highest first: explicit overrides (command-line options), ``ZHENGDING_*``
+environment variables, a TOML file (``--config`` or ``ZHENGDING_CONFIG``), the defaults below.
+"""
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+ENV_PREFIX = "ZHENGDING_"
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///var/zhengding.sqlite3"
+
+
+class ConfigError(ValueError):
+    """A configuration value is missing, unknown or of the wrong type."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    host: str = "127.0.0.1"
+    port: int = 8080
+    database_url: str = DEFAULT_DATABASE_URL
+    redis_url: str | None = None
+    #: Load the demo city directory when the database holds no org unit yet.
+    demo_data: bool = True
+    #: Lifetime of an API token issued by ``POST /api/v1/login``.
+    token_ttl_seconds: int = 12 * 3600
+    #: Browser origins allowed to open the websocket (used by the gateway).
+    allowed_origins: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def database_backend(self) -> str:
+        """``sqlite`` or ``postgresql``: safe to show, unlike the URL itself."""
+        return self.database_url.split(":", 1)[0].split("+", 1)[0]
+
+
+_FIELDS = {f.name: f for f in dataclasses.fields(Settings)}
+
+
+def _coerce(name: str, raw: Any) -> Any:
+    default = getattr(Settings(), name)
+    kind = type(default) if default is not None else str
+    if name == "allowed_origins":
+        if isinstance(raw, str):
+            return tuple(part.strip() for part in raw.split(",") if part.strip())
+        if isinstance(raw, (list, tuple)):
+            return tuple(str(part) for part in raw)
+        raise ConfigError(f"{name}: expected a list of origins, got {raw!r}")
+    if raw is None:
+        return None
+    if kind is bool:
+        if isinstance(raw, bool):
+            return raw
+        text = str(raw).strip().lower()
+        if text in {"1", "true", "yes", "on"}:
+            return True
+        if text in {"0", "false", "no", "off"}:
+            return False
+        raise ConfigError(f"{name}: expected true or false, got {raw!r}")
+    if kind is int:
+        try:
+            return int(raw)
+        except (TypeError, ValueError):
+            raise ConfigError(f"{name}: expected an integer, got {raw!r}") from None
+    return str(raw)
+
+
+def load_settings(
+    overrides: Mapping[str, Any] | None = None,
+    *,
+    environ: Mapping[str, str] | None = None,
+    config_file: str | os.PathLike[str] | None = None,
+) -> Settings:
+    """Build the settings from defaults, a TOML file, the environment and overrides."""
+    environ = os.environ if environ is None else environ
+    values: dict[str, Any] = {}
+    config_file = config_file or environ.get(ENV_PREFIX + "CONFIG")
+    if config_file:
+        try:
+            data = tomllib.loads(Path(config_file).read_text(encoding="utf-8"))
+        except (OSError, tomllib.TOMLDecodeError) as exc:
+            raise ConfigError(f"cannot read configuration file {config_file}: {exc}") from None
+        table = data.get("zhengding", data)
+        for key, raw in table.items():
+            name = key.replace("-", "_")
+            if name not in _FIELDS:
+                raise ConfigError(f"unknown setting {key!r} in {config_file}")
+            values[name] = _coerce(name, raw)
+    for name in _FIELDS:
+        env_name = ENV_PREFIX + name.upper()
+        if env_name in environ:
+            values[name] = _coerce(name, environ[env_name])
+    for name, raw in (overrides or {}).items():
+        if raw is None:
+            continue
+        if name not in _FIELDS:
+            raise ConfigError(f"unknown setting {name!r}")
+        values[name] = _coerce(name, raw)
+    return Settings(**values)
