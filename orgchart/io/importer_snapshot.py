@@ -1,0 +1,50 @@
+"""What the database already holds, as the importer needs it to check references and upsert."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.orm import aliased
+
+from orgchart import models as m
+
+
+@dataclass
+class Snapshot:
+    units: dict[str, tuple[int, int]]  # code -> (id, level)
+    departments: dict[str, tuple[int, str, str | None, str]]  # code -> (id, unit, parent, type)
+    posts: dict[str, str | None]  # code -> supervisor code
+    people: dict[str, int]  # mobile -> id
+    enterprises: set[str]
+    virtual_orgs: set[str]
+    virtual_groups: dict[str, tuple[str, str | None]]  # code -> (virtual org code, parent code)
+
+
+async def load_snapshot(conn: AsyncConnection) -> Snapshot:
+    async def rows(query):
+        return (await conn.execute(query)).all()
+
+    parent_dept, supervisor, parent_group = (
+        aliased(m.Department), aliased(m.Post), aliased(m.VirtualGroup))
+    units = {code: (ident, level) for ident, code, level in
+             await rows(select(m.OrgUnit.id, m.OrgUnit.code, m.OrgUnit.level))}
+    departments = {
+        code: (ident, unit, parent, kind)
+        for ident, code, unit, parent, kind in await rows(
+            select(m.Department.id, m.Department.code, m.OrgUnit.code, parent_dept.code,
+                   m.Department.dept_type)
+            .join(m.OrgUnit, m.OrgUnit.id == m.Department.org_unit_id)
+            .outerjoin(parent_dept, parent_dept.id == m.Department.parent_id))
+    }
+    posts = dict(await rows(select(m.Post.code, supervisor.code)
+                            .outerjoin(supervisor, supervisor.id == m.Post.supervisor_id)))
+    people = {mobile: ident for mobile, ident in
+              await rows(select(m.Person.mobile, m.Person.id).where(m.Person.mobile.is_not(None)))}
+    enterprises = {code for (code,) in await rows(select(m.Enterprise.credit_code))}
+    virtual_orgs = {code for (code,) in await rows(select(m.VirtualOrg.code))}
+    groups = {code: (vo, parent) for code, vo, parent in await rows(
+        select(m.VirtualGroup.code, m.VirtualOrg.code, parent_group.code)
+        .join(m.VirtualOrg, m.VirtualOrg.id == m.VirtualGroup.virtual_org_id)
+        .outerjoin(parent_group, parent_group.id == m.VirtualGroup.parent_id))}
+    return Snapshot(units, departments, posts, people, enterprises, virtual_orgs, groups)
