@@ -26,6 +26,8 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     args = build_parser().parse_args(argv)
+    if args.command != "db":  # migration chatter is only interesting when migrating by hand
+        logging.getLogger("alembic").setLevel(logging.WARNING)
     try:
         return args.run(args) or 0
     except (ConfigError, ZhengdingError) as exc:

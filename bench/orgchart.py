@@ -1,0 +1,151 @@
+"""Directory benchmark: province import, selector resolution and search, on SQLite and PostgreSQL.
+
+Prints, per backend: import time and rows/s; p50/p99 over repeated runs for five selectors;
+p50/p99 of name and pinyin search. Targets (2-core machine): import <= 3 min on SQLite,
+selector p99 <= 50 ms for up to 20,000 posts and <= 5 ms for one post, search p99 <= 20 ms.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import asyncpg  # noqa: E402
+from sqlalchemy import select  # noqa: E402
+
+from orgchart import models as m  # noqa: E402
+from orgchart.infra import migrate  # noqa: E402
+from orgchart.infra.db import create_engine, session_maker  # noqa: E402
+from orgchart.io.formats import write_records  # noqa: E402
+from orgchart.io.generate import generate_records  # noqa: E402
+from orgchart.io.importer import import_file  # noqa: E402
+from orgchart.selectors import resolve  # noqa: E402
+from orgchart.store.search import search  # noqa: E402
+
+OUT = ROOT / "bench" / "out"
+PG_ADMIN = os.environ.get("ZHENGDING_BENCH_PG", "postgresql://postgres@127.0.0.1:5432/test")
+
+# name -> selector text; "{vo}" and "{group}" and "{post}" are filled from the database.
+SELECTORS = {
+    "one post by path": "{post}",
+    "village party secretaries in one city": "duty:村党支部书记 under:衢州市",
+    "village party secretaries in the province": "duty:村党支部书记 under:浙江省",
+    "every county tax bureau head": "dept:税务局 level:county title:局长",
+    "one virtual-org sub-group": "vo:{vo}/{group}",
+}
+SEARCHES = {
+    "name prefix (张伟)": "张伟",
+    "name prefix (城关)": "城关",
+    "full pinyin (hangzhou)": "hangzhou",
+    "full pinyin (zhangwei)": "zhangwei",
+    "initials (hzs)": "hzs",
+    "initials (zw)": "zw",
+}
+
+
+def percentile(samples: list[float], q: float) -> float:
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))]
+
+
+async def timed(fn, repeat: int) -> tuple[list[float], object]:
+    await fn()  # warm caches once; not counted
+    samples, result = [], None
+    for _ in range(repeat):
+        started = time.perf_counter()
+        result = await fn()
+        samples.append((time.perf_counter() - started) * 1000)
+    return samples, result
+
+
+async def pg_database(name: str) -> str:
+    admin = await asyncpg.connect(PG_ADMIN)
+    try:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await admin.close()
+    return PG_ADMIN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://") + f"/{name}"
+
+
+async def fill_placeholders(sessions) -> dict[str, str]:
+    async with sessions() as session:
+        post = await session.scalar(select(m.Post.code).where(m.Post.level == 5).limit(1))
+        group = (await session.execute(
+            select(m.VirtualOrg.code, m.VirtualGroup.code)
+            .join(m.VirtualGroup, m.VirtualGroup.virtual_org_id == m.VirtualOrg.id)
+            .where(m.VirtualGroup.parent_id.is_not(None)).limit(1))).first()
+    return {"post": post, "vo": group[0] if group else "none", "group": group[1] if group else "none"}
+
+
+async def run_backend(backend: str, source: Path, repeat: int) -> None:
+    if backend == "sqlite":
+        path = OUT / f"bench-{source.stem}.sqlite3"
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+        url = f"sqlite+aiosqlite:///{path}"
+    else:
+        url = await pg_database("zd_bench")
+    engine = create_engine(url)
+    await migrate.upgrade(engine)
+    sessions = session_maker(engine)
+    print(f"\n== {backend} ==", flush=True)
+
+    report = await import_file(sessions, source, progress=True)
+    if not report.ok:
+        raise SystemExit(f"import failed: {report.errors[:5]}")
+    print(f"import: {report.rows:,} rows in {report.seconds:.1f} s = {report.rows / report.seconds:,.0f} rows/s")
+
+    values = await fill_placeholders(sessions)
+    print(f"{'selector':45} {'posts':>7} {'people':>7} {'p50 ms':>8} {'p99 ms':>8}")
+    for name, template in SELECTORS.items():
+        text = template.format(**values)
+
+        async def run(text=text):
+            async with sessions() as session:
+                return await resolve(session, text, limit=50)
+
+        samples, result = await timed(run, repeat)
+        print(f"{name:45} {result.post_count + result.enterprise_count:>7,} {result.holder_count:>7,} "
+              f"{percentile(samples, .5):>8.2f} {percentile(samples, .99):>8.2f}   [{text}]", flush=True)
+
+    print(f"{'search':45} {'hits':>7} {'':>7} {'p50 ms':>8} {'p99 ms':>8}")
+    for name, query in SEARCHES.items():
+
+        async def run(query=query):
+            async with sessions() as session:
+                return await search(session, query, limit=20)
+
+        samples, hits = await timed(run, repeat)
+        print(f"{name:45} {len(hits):>7} {'':>7} {percentile(samples, .5):>8.2f} "
+              f"{percentile(samples, .99):>8.2f}", flush=True)
+    await engine.dispose()
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--preset", choices=["city", "province"], default="province")
+    parser.add_argument("--backend", choices=["sqlite", "postgresql", "both"], default="both")
+    parser.add_argument("--repeat", type=int, default=200, help="runs per selector and search")
+    args = parser.parse_args()
+    OUT.mkdir(parents=True, exist_ok=True)
+    source = OUT / f"{args.preset}.jsonl"
+    if not source.exists():
+        started = time.perf_counter()
+        counts = write_records(generate_records(args.preset), source)
+        print(f"generated {args.preset}: {counts} in {time.perf_counter() - started:.1f} s")
+    print(f"source: {source} ({source.stat().st_size / 1e6:.0f} MB); python {sys.version.split()[0]}; "
+          f"{os.cpu_count()} cores; repeat={args.repeat}")
+    for backend in (["sqlite", "postgresql"] if args.backend == "both" else [args.backend]):
+        await run_backend(backend, source, args.repeat)
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
