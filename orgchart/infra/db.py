@@ -39,6 +39,9 @@ def create_engine(url: str, **kwargs) -> AsyncEngine:
 
         @event.listens_for(engine.sync_engine, "connect")
         def _sqlite_pragmas(dbapi_connection, _record):  # pragma: no cover - trivial
+            # Let SQLAlchemy, not the driver, begin transactions: savepoints then work, and a
+            # writer can ask for BEGIN IMMEDIATE (see WRITE_TRANSACTION).
+            dbapi_connection.isolation_level = None
             cursor = dbapi_connection.cursor()
             # WAL lets readers go on while the importer writes; foreign keys are off by default.
             cursor.execute("PRAGMA journal_mode=WAL")
@@ -48,10 +51,20 @@ def create_engine(url: str, **kwargs) -> AsyncEngine:
             cursor.execute("PRAGMA cache_size=-65536")
             cursor.close()
 
+        @event.listens_for(engine.sync_engine, "begin")
+        def _sqlite_begin(conn):  # pragma: no cover - trivial
+            mode = "IMMEDIATE" if conn.get_execution_options().get("sqlite_immediate") else "DEFERRED"
+            conn.exec_driver_sql(f"BEGIN {mode}")
+
         return engine
     kwargs.setdefault("pool_size", 10)
     kwargs.setdefault("max_overflow", 20)
     return create_async_engine(url, **kwargs)
+
+
+#: Execution options for a transaction that will write: on SQLite it takes the write lock at
+#: BEGIN, so it waits its turn (busy_timeout) instead of failing when upgrading a read snapshot.
+WRITE_TRANSACTION = {"sqlite_immediate": True}
 
 
 def session_maker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionm
 from tqdm import tqdm
 
 from orgchart import models as m
+from orgchart.infra.db import WRITE_TRANSACTION
 from orgchart.codes import division_level, division_path, parent_division
 from orgchart.io import importer_rows as rows_
 from orgchart.io.importer_snapshot import Snapshot, load_snapshot
@@ -122,7 +123,7 @@ async def import_located(
     report = ImportReport(counts={k: len(v) for k, v in collected.rows.items() if v})
     async with sessions() as session:
         async with session.begin():
-            conn = await session.connection()
+            conn = await session.connection(execution_options=WRITE_TRANSACTION)
             snapshot = await load_snapshot(conn)
             _check_references(collected, snapshot)
             if collected.errors:
