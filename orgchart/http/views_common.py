@@ -1,0 +1,106 @@
+"""What every view shares: JSON in and out, query parameters checked, services per request.
+
+Services are cheap objects over the application's session maker, so each request builds the
+ones it needs; nothing is kept in module globals.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any
+
+from aiohttp import web
+
+from orgchart.errors import InvalidInput
+from orgchart.http.keys import SESSIONS, SETTINGS
+from orgchart.service.accounts import AccountService
+from orgchart.service.admin import AdminService
+from orgchart.service.directory import DirectoryService
+from orgchart.service.enterprises import EnterpriseService
+
+DEFAULT_LIMIT = 20
+#: Larger pages are cut to this size rather than refused.
+MAX_LIMIT = 200
+
+
+def _dumps(data: Any) -> str:
+    return json.dumps(data, ensure_ascii=False)
+
+
+def json_response(data: Any, *, status: int = 200) -> web.Response:
+    return web.json_response(data, status=status, dumps=_dumps)
+
+
+async def read_json(request: web.Request) -> Any:
+    """The request body as JSON, or ``invalid_input`` saying it is not JSON."""
+    try:
+        return await request.json()
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise InvalidInput("请求体不是合法的 JSON") from None
+
+
+async def read_object(request: web.Request) -> dict[str, Any]:
+    body = await read_json(request)
+    if not isinstance(body, dict):
+        raise InvalidInput("请求体必须是 JSON 对象")
+    return body
+
+
+def int_query(
+    request: web.Request, name: str, default: int, *, minimum: int = 0, maximum: int | None = None
+) -> int:
+    raw = request.query.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise InvalidInput(f"参数 {name} 必须是整数: {raw!r}", details={"parameter": name}) from None
+    if value < minimum:
+        raise InvalidInput(f"参数 {name} 不能小于 {minimum}", details={"parameter": name})
+    return min(value, maximum) if maximum is not None else value
+
+
+def paging(request: web.Request) -> tuple[int, int]:
+    """``offset`` (≥ 0) and ``limit`` (1–200, capped) from the query string."""
+    offset = int_query(request, "offset", 0)
+    limit = int_query(request, "limit", DEFAULT_LIMIT, minimum=1, maximum=MAX_LIMIT)
+    return offset, limit
+
+
+def date_query(request: web.Request, name: str) -> dt.date | None:
+    raw = request.query.get(name)
+    if not raw:
+        return None
+    try:
+        return dt.date.fromisoformat(raw)
+    except ValueError:
+        raise InvalidInput(
+            f"参数 {name} 应为 YYYY-MM-DD 格式的日期: {raw!r}", details={"parameter": name}
+        ) from None
+
+
+def path_int(request: web.Request, name: str) -> int:
+    """A numeric path segment (routes constrain it to digits; this guards the size)."""
+    raw = request.match_info[name]
+    if len(raw) > 12:
+        raise InvalidInput(f"{name} 超出范围", details={"parameter": name})
+    return int(raw)
+
+
+def accounts(request: web.Request) -> AccountService:
+    return AccountService(
+        request.app[SESSIONS], token_ttl_seconds=request.app[SETTINGS].token_ttl_seconds
+    )
+
+
+def directory(request: web.Request) -> DirectoryService:
+    return DirectoryService(request.app[SESSIONS])
+
+
+def enterprises(request: web.Request) -> EnterpriseService:
+    return EnterpriseService(request.app[SESSIONS])
+
+
+def admin(request: web.Request) -> AdminService:
+    return AdminService(request.app[SESSIONS])

@@ -1,0 +1,74 @@
+"""API tokens. Only the SHA-256 of a token is stored; the token itself is shown once."""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import delete, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from orgchart.models import AuthToken, Person
+
+
+class TokenStore:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def add(
+        self, person_id: int, digest: str, created_at: dt.datetime, expires_at: dt.datetime
+    ) -> int:
+        result = await self._session.execute(
+            insert(AuthToken)
+            .values(
+                token_hash=digest, person_id=person_id, created_at=created_at, expires_at=expires_at
+            )
+            .returning(AuthToken.id)
+        )
+        return int(result.scalar_one())
+
+    async def find_active(self, digest: str, now: dt.datetime) -> dict[str, Any] | None:
+        """The unrevoked, unexpired token with this digest, joined with its person."""
+        query = (
+            select(
+                AuthToken.id.label("token_id"),
+                AuthToken.expires_at,
+                Person.id.label("person_id"),
+                Person.name,
+                Person.role,
+                Person.mobile,
+            )
+            .join(Person, Person.id == AuthToken.person_id)
+            .where(
+                AuthToken.token_hash == digest,
+                AuthToken.revoked_at.is_(None),
+                AuthToken.expires_at > now,
+            )
+        )
+        row = (await self._session.execute(query)).first()
+        return dict(row._mapping) if row else None
+
+    async def revoke(self, token_id: int, now: dt.datetime) -> None:
+        await self._session.execute(
+            update(AuthToken)
+            .where(AuthToken.id == token_id, AuthToken.revoked_at.is_(None))
+            .values(revoked_at=now)
+        )
+
+    async def revoke_all(self, person_id: int, now: dt.datetime) -> int:
+        """Revoke every live token of a person; returns how many were live."""
+        result = await self._session.execute(
+            update(AuthToken)
+            .where(
+                AuthToken.person_id == person_id,
+                AuthToken.revoked_at.is_(None),
+                AuthToken.expires_at > now,
+            )
+            .values(revoked_at=now)
+        )
+        return result.rowcount or 0
+
+    async def prune(self, person_id: int, before: dt.datetime) -> None:
+        """Forget a person's tokens that expired before ``before`` (keeps the table small)."""
+        await self._session.execute(
+            delete(AuthToken).where(AuthToken.person_id == person_id, AuthToken.expires_at < before)
+        )
