@@ -9,6 +9,9 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
+from im_server import routes as messaging_routes
+from im_server.keys import MESSAGING
+from im_server.runtime import Messaging
 from orgchart import __version__
 from orgchart.http import routes as directory_routes
 from orgchart.http.errors import json_errors
@@ -38,9 +41,24 @@ def create_app(settings: Settings, *, run_migrations: bool = True) -> web.Applic
         yield
         await engine.dispose()
 
+    async def messaging(app: web.Application) -> AsyncIterator[None]:
+        runtime = Messaging.build(settings, app[ENGINE], app[SESSIONS])
+        await runtime.start()
+        app[MESSAGING] = runtime
+        yield
+        await runtime.close()
+
+    async def close_sockets(app: web.Application) -> None:
+        # on_shutdown runs before cleanup: say goodbye so clients reconnect elsewhere and resume
+        for connection in app[MESSAGING].hub.connections():
+            await connection.ws.close(code=1001, message=b"server shutting down")
+
     app.cleanup_ctx.append(database)
+    app.cleanup_ctx.append(messaging)
+    app.on_shutdown.append(close_sockets)
     app.router.add_get("/healthz", healthz)
     directory_routes.setup(app)
+    messaging_routes.setup(app)
     return app
 
 

@@ -31,8 +31,34 @@ class Settings:
     demo_data: bool = True
     #: Lifetime of an API token issued by ``POST /api/v1/login``.
     token_ttl_seconds: int = 12 * 3600
-    #: Browser origins allowed to open the websocket (used by the gateway).
+    #: Browser origins allowed to open the websocket, besides the server's own.
     allowed_origins: tuple[str, ...] = field(default_factory=tuple)
+
+    # --- messaging ---------------------------------------------------------------------------
+    #: Largest websocket frame accepted; larger ones close the socket with 1009.
+    ws_max_frame_bytes: int = 256 * 1024
+    #: Per-connection request rate (frames/s) and burst before ``rate_limited`` answers.
+    ws_rate: float = 20.0
+    ws_burst: int = 60
+    #: A socket must authenticate within this many seconds of opening.
+    ws_auth_timeout: float = 5.0
+    #: Ping interval; a peer that does not answer a ping in time is closed.
+    ws_heartbeat_seconds: float = 30.0
+    #: Frames queued for one client before it is disconnected as too slow (it resumes later).
+    ws_queue_limit: int = 2000
+    #: Requests one connection may have in flight at once.
+    ws_max_in_flight: int = 64
+    #: Lifetime of a websocket ticket from ``POST /api/v1/ws-ticket``.
+    ws_ticket_ttl_seconds: int = 30
+    #: Events are kept this long for resuming clients; older cursors get "resync".
+    event_retention_days: int = 7
+    #: Uploads: bytes per file, pixels per image, where files are kept.
+    upload_max_bytes: int = 20 * 1024 * 1024
+    image_max_pixels: int = 40_000_000
+    media_dir: str = "var/media"
+    #: DING re-reminders: the shortest interval a sender may ask for, and how often we look.
+    ding_min_interval_seconds: int = 300
+    scheduler_tick_seconds: float = 5.0
 
     @property
     def database_backend(self) -> str:
@@ -63,11 +89,11 @@ def _coerce(name: str, raw: Any) -> Any:
         if text in {"0", "false", "no", "off"}:
             return False
         raise ConfigError(f"{name}: expected true or false, got {raw!r}")
-    if kind is int:
+    if kind in (int, float):
         try:
-            return int(raw)
+            return kind(raw)
         except (TypeError, ValueError):
-            raise ConfigError(f"{name}: expected an integer, got {raw!r}") from None
+            raise ConfigError(f"{name}: expected a number, got {raw!r}") from None
     return str(raw)
 
 

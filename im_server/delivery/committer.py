@@ -1,0 +1,138 @@
+"""Group commit: run many write jobs in one transaction, then acknowledge them together.
+
+Each job runs in its own savepoint (one bad job fails alone). The events the jobs produce get
+positions from the ``stream_state`` counter; on PostgreSQL its row is locked FOR UPDATE first,
+so batches from every node are serialised and positions are in commit order (SQLite has a single
+writer anyway). A job's future is resolved only after COMMIT: nothing is acknowledged that is not
+durable. The batch is then published on the bus.
+"""
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import json
+import logging
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import insert, select, text, update
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from im_server import models as m
+from orgchart.infra.db import WRITE_TRANSACTION
+from im_server.delivery.batch import CommittedBatch, CommittedEvent
+from im_server.delivery.bus import Bus
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Outgoing:
+    """An event a job wants delivered: to ``recipients`` (person ids), at a position given later."""
+
+    type: str
+    data: dict[str, Any] | str
+    recipients: Iterable[int]
+
+
+@dataclass
+class JobResult:
+    value: Any = None
+    events: list[Outgoing] = field(default_factory=list)
+
+
+Job = Callable[[AsyncConnection], Awaitable[JobResult]]
+
+
+def _json(data: dict | str) -> str:
+    return data if isinstance(data, str) else json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+
+
+class Committer:
+    def __init__(self, engine: AsyncEngine, bus: Bus, *, max_batch: int = 256) -> None:
+        self.engine = engine
+        self.bus = bus
+        self.max_batch = max_batch
+        self._queue: asyncio.Queue[tuple[Job, asyncio.Future]] = asyncio.Queue()
+        self._task: asyncio.Task | None = None
+        self.is_postgres = engine.dialect.name == "postgresql"
+
+    async def start(self) -> None:
+        async with self.engine.begin() as conn:  # make sure the counter row exists
+            exists = await conn.scalar(select(m.StreamState.position).where(m.StreamState.name == "events"))
+            if exists is None:
+                await conn.execute(insert(m.StreamState).values(name="events", position=0))
+        self._task = asyncio.create_task(self._run(), name="committer")
+
+    async def close(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+
+    async def submit(self, job: Job) -> Any:
+        """Run ``job`` in the next batch; returns its value once committed (or raises its error)."""
+        future = asyncio.get_running_loop().create_future()
+        await self._queue.put((job, future))
+        return await future
+
+    async def _run(self) -> None:
+        while True:
+            batch = [await self._queue.get()]
+            while len(batch) < self.max_batch and not self._queue.empty():
+                batch.append(self._queue.get_nowait())
+            try:
+                await self._commit(batch)
+            except Exception as exc:  # the whole transaction failed: nobody is acknowledged
+                log.exception("commit of %d jobs failed", len(batch))
+                for _job, future in batch:
+                    if not future.done():
+                        future.set_exception(exc)
+
+    async def _commit(self, batch: list[tuple[Job, asyncio.Future]]) -> None:
+        outcomes: list[tuple[asyncio.Future, JobResult | BaseException]] = []
+        async with self.engine.connect() as conn:
+            await conn.execution_options(**WRITE_TRANSACTION)  # before BEGIN
+            async with conn.begin():
+                if self.is_postgres:
+                    await conn.execute(text(
+                        "SELECT position FROM stream_state WHERE name = 'events' FOR UPDATE"))
+                for job, future in batch:
+                    if future.cancelled():
+                        continue
+                    try:
+                        async with conn.begin_nested():
+                            outcomes.append((future, await job(conn)))
+                    except Exception as exc:  # noqa: BLE001 - handed to the job's caller
+                        outcomes.append((future, exc))
+                committed = await self._append_events(conn, [
+                    o for _f, r in outcomes if isinstance(r, JobResult) for o in r.events])
+        for future, outcome in outcomes:
+            if future.done():
+                continue
+            if isinstance(outcome, BaseException):
+                future.set_exception(outcome)
+            else:
+                future.set_result(outcome.value)
+        if committed is not None:
+            try:
+                await self.bus.publish(committed)
+            except Exception:  # other nodes fill the gap from the database
+                log.exception("publishing batch %s..%s failed", committed.previous, committed.last)
+
+    async def _append_events(self, conn: AsyncConnection, outgoing: list[Outgoing]) -> CommittedBatch | None:
+        prepared = [(o.type, _json(o.data), tuple(sorted(set(o.recipients)))) for o in outgoing]
+        prepared = [p for p in prepared if p[2]]
+        if not prepared:
+            return None
+        last = await conn.scalar(
+            update(m.StreamState).where(m.StreamState.name == "events")
+            .values(position=m.StreamState.position + len(prepared)).returning(m.StreamState.position))
+        first = last - len(prepared) + 1
+        now = dt.datetime.now(dt.UTC)
+        events = tuple(CommittedEvent(first + i, kind, data, to) for i, (kind, data, to) in enumerate(prepared))
+        await conn.execute(insert(m.Event), [
+            {"id": e.position, "type": e.type, "payload": e.data, "created_at": now} for e in events])
+        await conn.execute(insert(m.Inbox), [
+            {"person_id": person, "event_id": e.position} for e in events for person in e.recipients])
+        return CommittedBatch(first - 1, last, events)

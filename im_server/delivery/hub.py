@@ -1,0 +1,49 @@
+"""This node's live connections, by person, and the hand-off of events to them."""
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+from im_server.delivery.batch import CommittedEvent
+from im_server.protocol import encode_event
+
+if TYPE_CHECKING:
+    from im_server.delivery.connection import Connection
+
+
+class Hub:
+    def __init__(self) -> None:
+        self._by_person: dict[int, set[Connection]] = {}
+
+    def add(self, connection: Connection) -> None:
+        self._by_person.setdefault(connection.person_id, set()).add(connection)
+
+    def remove(self, connection: Connection) -> None:
+        peers = self._by_person.get(connection.person_id)
+        if peers is not None:
+            peers.discard(connection)
+            if not peers:
+                del self._by_person[connection.person_id]
+
+    def is_online(self, person_id: int) -> bool:
+        return person_id in self._by_person
+
+    def connections(self) -> Iterator[Connection]:
+        for peers in list(self._by_person.values()):
+            yield from list(peers)
+
+    def __len__(self) -> int:
+        return sum(len(peers) for peers in self._by_person.values())
+
+    def deliver(self, event: CommittedEvent) -> None:
+        """Queue ``event`` on every local connection of its recipients; encoded once, never awaited."""
+        frame: str | None = None
+        by_person = self._by_person
+        for person in event.recipients:
+            peers = by_person.get(person)
+            if not peers:
+                continue
+            if frame is None:
+                frame = encode_event(event.position, event.type, event.data)
+            for connection in tuple(peers):
+                connection.push(event.position, frame)

@@ -1,0 +1,179 @@
+"""The websocket endpoint ``GET /ws``: a thin transport around the protocol core.
+
+Before the upgrade: the browser origin is checked and a ``?ticket=`` (short-lived, single-use,
+from ``POST /api/v1/ws-ticket``) is consumed. Without a ticket the first frame must be ``auth``
+with a token, within ``ws_auth_timeout`` seconds. Frames go through :class:`ProtocolCore`;
+requests run concurrently (bounded per connection) and each gets exactly one reply.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+from urllib.parse import urlsplit
+
+from aiohttp import WSMsgType, web
+
+from im_server.delivery.connection import Connection
+from im_server.handlers import HANDLERS, Context
+from im_server.keys import MESSAGING
+from im_server.protocol import Close, Dispatch, ProtocolCore, ProtocolError, Reply
+from im_server.protocol.core import encode_error, encode_result
+from im_server.replay import replay
+from im_server.runtime import Messaging
+from im_server.tickets import consume_ticket
+from orgchart.errors import ZhengdingError
+from orgchart.http.errors import error_response
+from orgchart.service.viewer import Viewer
+
+log = logging.getLogger(__name__)
+
+
+def origin_allowed(request: web.Request, allowed: tuple[str, ...]) -> bool:
+    """Non-browser clients send no Origin; browsers must come from us or an allowed origin."""
+    origin = request.headers.get("Origin")
+    if origin is None:
+        return True
+    if origin in allowed:
+        return True
+    return urlsplit(origin).netloc == request.host
+
+
+async def websocket_endpoint(request: web.Request) -> web.StreamResponse:
+    rt = request.app[MESSAGING]
+    settings = rt.settings
+    if not origin_allowed(request, settings.allowed_origins):
+        return error_response(403, "origin_not_allowed", "不允许的来源 (Origin)")
+    viewer: Viewer | None = None
+    if "token" in request.query:
+        return error_response(400, "token_in_url", "不要把令牌放在 URL 中; 请使用一次性票据或在首帧认证")
+    if "ticket" in request.query:
+        viewer = await consume_ticket(rt, request.query["ticket"])
+        if viewer is None:
+            return error_response(401, "unauthenticated", "票据无效、已过期或已被使用")
+    ws = web.WebSocketResponse(
+        heartbeat=settings.ws_heartbeat_seconds, max_msg_size=settings.ws_max_frame_bytes,
+        compress=False, autoping=True)
+    await ws.prepare(request)
+    session = _Session(rt, ws, request)
+    try:
+        if viewer is not None:
+            await session.start(viewer, _cursor(request.query.get("cursor")))
+        await session.serve()
+    finally:
+        await session.finish()
+    return ws
+
+
+def _cursor(raw: str | None) -> int | None:
+    return int(raw) if raw is not None and raw.isdigit() else None
+
+
+class _Session:
+    """One socket's life: authenticate, replay, then read frames until it closes."""
+
+    def __init__(self, rt: Messaging, ws: web.WebSocketResponse, request: web.Request) -> None:
+        self.rt = rt
+        self.ws = ws
+        self.remote = request.remote
+        settings = rt.settings
+        self.core = ProtocolCore(rate=settings.ws_rate, burst=settings.ws_burst)
+        self.connection: Connection | None = None
+        self.viewer: Viewer | None = None
+        self.in_flight = asyncio.Semaphore(settings.ws_max_in_flight)
+        self.tasks: set[asyncio.Task] = set()
+
+    def send(self, text: str) -> None:
+        if self.connection is not None:
+            self.connection.send(text)
+        else:  # before authentication replies are rare; write them directly
+            task = asyncio.create_task(self.ws.send_str(text))
+            self.tasks.add(task)
+            task.add_done_callback(self.tasks.discard)
+
+    async def start(self, viewer: Viewer, cursor: int | None, request_id: str | None = None) -> None:
+        """Register the connection (live events start queueing), answer, then replay."""
+        self.viewer = viewer
+        self.core.authenticated()
+        self.connection = Connection(self.ws, viewer.person_id, max_queue=self.rt.settings.ws_queue_limit)
+        self.rt.hub.add(self.connection)
+        if request_id is not None:  # the client learns it is in before replayed events arrive
+            self.send(encode_result(request_id, {
+                "person": {"id": viewer.person_id, "name": viewer.name, "role": viewer.role}}))
+        await self.rt.presence.online(viewer.person_id)
+        await replay(self.rt, self.connection, cursor)
+
+    async def serve(self) -> None:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.rt.settings.ws_auth_timeout
+        while not self.ws.closed:
+            timeout = None if self.viewer is not None else max(0.0, deadline - loop.time())
+            try:
+                message = await self.ws.receive(timeout=timeout)
+            except asyncio.TimeoutError:
+                await self.ws.send_str(encode_error(None, "auth_timeout", "未在规定时间内完成认证"))
+                await self.ws.close(code=1008, message=b"authentication timeout")
+                return
+            if message.type == WSMsgType.TEXT:
+                await self.on_text(message.data, loop.time())
+            elif message.type == WSMsgType.BINARY:
+                self.send(encode_error(None, "bad_frame", "不支持二进制帧, 请发送 JSON 文本帧"))
+            elif message.type == WSMsgType.ERROR:
+                log.info("websocket error from %s: %s", self.remote, self.ws.exception())
+                return  # aiohttp has closed it (1009 for an oversized frame)
+            else:  # CLOSE, CLOSING, CLOSED
+                return
+
+    async def on_text(self, text: str, now: float) -> None:
+        decision = self.core.receive(text, now)
+        if isinstance(decision, Reply):
+            self.send(decision.text)
+        elif isinstance(decision, Close):
+            if decision.text:
+                await self.ws.send_str(decision.text)
+            await self.ws.close(code=decision.code, message=decision.reason.encode())
+        elif decision.op == "auth":
+            await self.authenticate(decision)
+        else:
+            await self.in_flight.acquire()  # backpressure: stop reading while too many run
+            task = asyncio.create_task(self.run(decision))
+            self.tasks.add(task)
+            task.add_done_callback(self.tasks.discard)
+
+    async def authenticate(self, request: Dispatch) -> None:
+        token, ticket = request.args.get("token"), request.args.get("ticket")
+        viewer = None
+        try:
+            if ticket:
+                viewer = await consume_ticket(self.rt, ticket)
+            elif token:
+                viewer = await self.rt.accounts.authenticate(token)
+        except ZhengdingError:
+            viewer = None
+        if viewer is None:
+            self.send(encode_error(request.request_id, "unauthenticated", "令牌或票据无效"))
+            return
+        await self.start(viewer, request.args.get("cursor"), request.request_id)
+
+    async def run(self, request: Dispatch) -> None:
+        try:
+            handler = HANDLERS[request.op]
+            context = Context(self.rt, self.viewer, self.connection)
+            result = await handler(context, request.args)
+            self.send(encode_result(request.request_id, result))
+        except ProtocolError as exc:
+            self.send(encode_error(request.request_id, exc.code, exc.message, **exc.details))
+        except ZhengdingError as exc:
+            self.send(encode_error(request.request_id, exc.code, exc.message, **exc.details))
+        except Exception:
+            log.exception("op %s failed", request.op)
+            self.send(encode_error(request.request_id, "internal", "服务器内部错误"))
+        finally:
+            self.in_flight.release()
+
+    async def finish(self) -> None:
+        for task in list(self.tasks):
+            task.cancel()
+        if self.connection is not None:
+            self.connection.closed = True
+            self.rt.hub.remove(self.connection)
+            await self.rt.presence.offline(self.connection.person_id)

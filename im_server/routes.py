@@ -1,0 +1,22 @@
+"""Route table of the IM server: the websocket and the messaging HTTP API under /api/v1/."""
+from __future__ import annotations
+
+from aiohttp import web
+
+from im_server.gateway import websocket_endpoint
+from im_server.keys import MESSAGING
+from im_server.tickets import issue_ticket
+from orgchart.http.auth import login_required
+from orgchart.http.views_common import json_response
+from orgchart.service.viewer import Viewer
+
+
+@login_required
+async def ws_ticket(request: web.Request, viewer: Viewer) -> web.Response:
+    """A single-use ticket for ``GET /ws?ticket=…`` (keeps long-lived tokens out of URLs)."""
+    return json_response(await issue_ticket(request.app[MESSAGING], viewer), status=201)
+
+
+def setup(app: web.Application) -> None:
+    app.router.add_get("/ws", websocket_endpoint)
+    app.router.add_post("/api/v1/ws-ticket", ws_ticket)

@@ -1,0 +1,63 @@
+"""The messaging runtime of one node: everything the gateway and handlers share, built once.
+
+Started and stopped as one unit by the application's ``cleanup_ctx``.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from dataclasses import dataclass, field
+
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from im_server.delivery.bus import Bus, make_bus
+from im_server.delivery.committer import Committer
+from im_server.delivery.dispatcher import Dispatcher
+from im_server.delivery.hub import Hub
+from im_server.presence import Presence, make_presence
+from orgchart.infra.config import Settings
+from orgchart.service.accounts import AccountService
+
+
+def utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+@dataclass
+class Messaging:
+    settings: Settings
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+    bus: Bus
+    hub: Hub
+    committer: Committer
+    dispatcher: Dispatcher
+    presence: Presence
+    accounts: AccountService
+    node_id: str = field(default_factory=lambda: uuid.uuid4().hex[:8])
+
+    @classmethod
+    def build(cls, settings: Settings, engine: AsyncEngine,
+              sessions: async_sessionmaker[AsyncSession]) -> Messaging:
+        bus = make_bus(settings.redis_url)
+        hub = Hub()
+        node_id = uuid.uuid4().hex[:8]
+        return cls(
+            settings=settings, engine=engine, sessions=sessions, bus=bus, hub=hub,
+            committer=Committer(engine, bus), dispatcher=Dispatcher(engine, hub),
+            presence=make_presence(settings.redis_url, node_id),
+            accounts=AccountService(sessions, token_ttl_seconds=settings.token_ttl_seconds),
+            node_id=node_id,
+        )
+
+    async def start(self) -> None:
+        await self.committer.start()
+        await self.dispatcher.start()
+        await self.bus.start(self.dispatcher.on_batch)
+        await self.presence.start()
+
+    async def close(self) -> None:
+        await self.presence.close()
+        await self.bus.close()
+        await self.dispatcher.close()
+        await self.committer.close()

@@ -1,0 +1,139 @@
+"""Conversations and messages end to end: real server, real sockets, SQLite and PostgreSQL."""
+from __future__ import annotations
+
+from tests.orgchart import sample
+
+ZHANG, LI, WANG, ZHAO = "13800000001", "13800000002", "13800000003", "13800000004"
+
+
+async def test_direct_message_is_acknowledged_then_delivered_in_order(connect):
+    zhang, li = await connect(ZHANG), await connect(LI)
+    opened = await zhang.request("conv.open", kind="direct", person=li.person_id)
+    conversation = opened["conversation"]["id"]
+    acks = [await zhang.request("msg.send", conversation=conversation, client_msg_id=f"c{i}",
+                                type="text", content={"text": f"第{i}条"}) for i in range(5)]
+    assert [a["seq"] for a in acks] == [1, 2, 3, 4, 5]
+    received = await li.wait_events(lambda e: e.get("ev") == "message.new", count=5)
+    assert [e["data"]["message"]["content"]["text"] for e in received] == [f"第{i}条" for i in range(5)]
+    positions = [e["pos"] for e in received]
+    assert positions == sorted(positions)
+    again = await zhang.request("conv.open", kind="direct", person=li.person_id)
+    assert again == {"conversation": opened["conversation"] | {"last_seq": 5}, "created": False}
+
+
+async def test_retry_with_same_client_id_returns_original_ack(connect):
+    zhang, li = await connect(ZHANG), await connect(LI)
+    conversation = (await zhang.request("conv.open", kind="direct", person=li.person_id))["conversation"]["id"]
+    first = await zhang.request("msg.send", conversation=conversation, client_msg_id="same",
+                                type="text", content={"text": "你好"})
+    retry = await zhang.request("msg.send", conversation=conversation, client_msg_id="same",
+                                type="text", content={"text": "你好"})
+    assert retry["message"] == first["message"] and retry["seq"] == first["seq"] and retry["duplicate"]
+    history = await li.request("conv.history", conversation=conversation)
+    assert [m["content"]["text"] for m in history["messages"]] == ["你好"]
+
+
+async def test_post_conversation_follows_the_holder(connect, im_server):
+    """The history stays with the post: the current holder sees it, a former holder does not."""
+    wang = await connect(WANG)
+    opened = await wang.request("conv.open", kind="post", post=sample.TAX_KC + "-JZ")
+    conversation = opened["conversation"]["id"]
+    zhang = await connect(ZHANG)   # holds 柯城区税务局局长 now
+    li = await connect(LI)         # held it until 2024-03-01
+    await wang.request("msg.send", conversation=conversation, client_msg_id="a", type="text",
+                       content={"text": "局长您好"})
+    got = await zhang.wait_events(lambda e: e.get("ev") == "message.new")
+    assert got[0]["data"]["message"]["content"]["text"] == "局长您好"
+    assert (await zhang.request("conv.history", conversation=conversation))["messages"]
+    denied = await li.call("conv.history", conversation=conversation)
+    assert not denied["ok"] and denied["error"]["code"] == "forbidden"
+    assert not li.stream("message.new")
+    # the holder answers as the post
+    reply = await zhang.request("msg.send", conversation=conversation, client_msg_id="b", type="text",
+                                content={"text": "请讲"}, as_post=sample.TAX_KC + "-JZ")
+    assert reply["seq"] == 2
+    answer = await wang.wait_events(lambda e: e.get("ev") == "message.new" and e["data"]["message"]["seq"] == 2)
+    assert answer[0]["data"]["message"]["as_post"]["title"] == "局长"
+
+
+async def test_resume_from_cursor_gets_exactly_what_was_missed(connect):
+    zhang, li = await connect(ZHANG), await connect(LI)
+    conversation = (await zhang.request("conv.open", kind="direct", person=li.person_id))["conversation"]["id"]
+    await zhang.request("msg.send", conversation=conversation, client_msg_id="1", type="text", content={"text": "一"})
+    await li.wait_events(lambda e: e.get("ev") == "message.new")
+    cursor = li.cursor
+    await li.close()
+    for i in range(2, 5):
+        await zhang.request("msg.send", conversation=conversation, client_msg_id=str(i), type="text",
+                            content={"text": str(i)})
+    again = await connect(LI, cursor=cursor)
+    caught = await again.wait_events(lambda e: e.get("ev") == "sync.caught_up")
+    assert caught
+    texts = [e["data"]["message"]["content"]["text"] for e in again.stream("message.new")]
+    assert texts == ["2", "3", "4"]
+    await zhang.request("msg.send", conversation=conversation, client_msg_id="5", type="text", content={"text": "5"})
+    await again.wait_events(lambda e: e.get("ev") == "message.new", count=4)
+    assert [e["data"]["message"]["content"]["text"] for e in again.stream("message.new")] == ["2", "3", "4", "5"]
+
+
+async def test_stale_cursor_gets_resync(connect):
+    li = await connect(LI, cursor=10**9)
+    events = await li.wait_events(lambda e: e.get("ev") == "sync.resync")
+    assert events[0]["data"]["cursor"] >= 0
+
+
+async def test_recall_edit_read_and_unread_counts(connect):
+    zhang, li = await connect(ZHANG), await connect(LI)
+    conversation = (await zhang.request("conv.open", kind="direct", person=li.person_id))["conversation"]["id"]
+    sent = [await zhang.request("msg.send", conversation=conversation, client_msg_id=str(i), type="text",
+                                content={"text": f"m{i}"}) for i in range(3)]
+    listed = await li.request("conv.list")
+    assert [c["unread"] for c in listed["conversations"] if c["id"] == conversation] == [3]
+    await li.request("msg.read", conversation=conversation, seq=2)
+    listed = await li.request("conv.list")
+    assert [c["unread"] for c in listed["conversations"] if c["id"] == conversation] == [1]
+    edited = await zhang.request("msg.edit", message=sent[2]["message"], content={"text": "改过"})
+    assert edited["message"]["edited_at"]
+    denied = await li.call("msg.recall", message=sent[0]["message"])
+    assert denied["error"]["code"] == "forbidden"
+    await zhang.request("msg.recall", message=sent[0]["message"])
+    recalled = await li.wait_events(lambda e: e.get("ev") == "message.recalled")
+    assert recalled[0]["data"]["message"]["content"] is None
+    history = await li.request("conv.history", conversation=conversation)
+    assert [m["recalled"] for m in history["messages"]] == [True, False, False]
+    assert history["messages"][2]["content"] == {"text": "改过"}
+
+
+async def test_group_with_posts_and_selector_members(connect):
+    zhang = await connect(ZHANG)
+    zhao = await connect(ZHAO)   # 府山村党支部书记
+    opened = await zhang.request("conv.open", kind="group", title="河长群",
+                                 members=[{"selector": "duty:河长"}])
+    conversation = opened["conversation"]["id"]
+    await zhang.request("msg.send", conversation=conversation, client_msg_id="g", type="text",
+                        content={"text": "巡河"})
+    got = await zhao.wait_events(lambda e: e.get("ev") == "message.new")
+    assert got[0]["data"]["message"]["content"]["text"] == "巡河"
+
+
+async def test_channel_only_posters_may_post(connect):
+    zhang, zhao = await connect(ZHANG), await connect(ZHAO)
+    opened = await zhang.request("conv.open", kind="channel", title="公告", posters=[sample.TAX_KC + "-JZ"],
+                                 members=[{"person": zhao.person_id}])
+    conversation = opened["conversation"]["id"]
+    refused = await zhao.call("msg.send", conversation=conversation, client_msg_id="x", type="text",
+                              content={"text": "我也说两句"})
+    assert refused["error"]["code"] == "forbidden"
+    await zhang.request("msg.send", conversation=conversation, client_msg_id="y", type="text",
+                        content={"text": "通知"})
+    assert (await zhao.wait_events(lambda e: e.get("ev") == "message.new"))
+
+
+async def test_enterprise_member_cannot_reach_posts_that_do_not_serve_enterprises(connect):
+    member = await connect("13800000006")
+    refused = await member.call("conv.open", kind="post", post=sample.TOWN + "-SJ")
+    assert refused["error"]["code"] == "forbidden"
+    allowed = await member.request("conv.open", kind="post", post=sample.TAX_KC + "-ZGY")
+    assert allowed["created"]
+    denied = await member.call("conv.open", kind="group", title="x", members=[])
+    assert denied["error"]["code"] == "forbidden"
