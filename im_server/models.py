@@ -220,24 +220,6 @@ class Media(Base):
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
 
 
-class AuditEntry(Base):
-    """Append-only: rows are inserted, never updated or deleted by the application."""
-
-    __tablename__ = "audit_log"
-    __table_args__ = (Index("ix_audit_log_action_at", "action", "at"),)
-
-    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
-    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), index=True)
-    actor_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
-    #: e.g. login, login.failed, token.revoke, role.change, directory.import, notice.send, message.recall
-    action: Mapped[str] = mapped_column(String(40))
-    target: Mapped[str] = mapped_column(String(200), default="")
-    #: ok | denied | error
-    result: Mapped[str] = mapped_column(String(10))
-    details: Mapped[str] = mapped_column(Text, default="{}")
-    remote: Mapped[str | None] = mapped_column(String(64))
-
-
 class WsTicket(Base):
     """A short-lived, single-use ticket for opening the websocket (stored as its SHA-256)."""
 

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from im_server import models as m
+from orgchart.infra.audit import record
 from im_server.content import normalise
 from im_server.delivery.committer import JobResult, Outgoing
 from im_server.handlers import Context
@@ -145,8 +146,6 @@ async def recall(ctx: Context, args: dict[str, Any]) -> dict[str, Any]:
         if row.recalled_at is not None:
             raise ProtocolError("conflict", "消息已撤回")
         message = await store.set_recalled(conn, row.id, now)
-        from im_server.audit import record
-
         await record(conn, actor=ctx.me, action="message.recall", target=f"message:{row.id}",
                      details={"conversation": row.conversation_id, "sender": row.sender_id})
         members = await recipients(conn, row.conversation_id, ctx.today())
