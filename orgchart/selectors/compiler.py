@@ -54,7 +54,11 @@ IdSelect = Select | CompoundSelect
 
 @dataclass
 class Compiled:
-    """The selected post ids and enterprise ids (None: the selector names none of that kind)."""
+    """The selected posts and enterprises (None: the selector names none of that kind).
+
+    ``posts`` selects ``id`` and ``path`` (the post's unit path), one row per post;
+    ``enterprises`` selects ``id``, one row per enterprise.
+    """
 
     posts: IdSelect | None = None
     enterprises: IdSelect | None = None
@@ -75,7 +79,7 @@ def compile_selector(expr: Expr, names: Resolved, *, enterprise_view: bool) -> C
 def _operand(sel: IdSelect) -> IdSelect:
     if isinstance(sel, CompoundSelect):
         sub = sel.subquery()
-        return select(sub.c.id)
+        return select(*sub.c)
     return sel
 
 
@@ -165,7 +169,8 @@ class _Compiler:
         if self.enterprise_view:
             post_where.append(posts.c.serves_enterprises == true())
 
-        stmt = select(id_col.label("id"))
+        # The path comes along so that a page can be ordered by the driving index.
+        stmt = select(id_col.label("id"), path_col.label("path"))
         if post_where and drive is not posts:
             stmt = stmt.select_from(drive.join(posts, posts.c.id == id_col))
         else:

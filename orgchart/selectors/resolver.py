@@ -13,7 +13,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import ColumnElement, case, distinct, func, select
+from sqlalchemy import ColumnElement, Select, case, distinct, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from orgchart import models as m
@@ -154,19 +154,23 @@ async def resolve_recipients(session: AsyncSession, selector: str | Selector, *,
     return set((await session.execute(stmt)).scalars().all())
 
 
-def _ids(sel: IdSelect):
-    """``sel`` as the right-hand side of ``IN``."""
-    return sel.subquery().select() if not hasattr(sel, "whereclause") else sel
+def _ids(sel: IdSelect) -> Select:
+    """The ids of a selection, as the right-hand side of ``IN``."""
+    if isinstance(sel, Select):
+        return sel.with_only_columns(sel.selected_columns[0])
+    sub = sel.subquery()
+    return select(sub.c.id)
 
 
 async def _counts(session: AsyncSession, compiled: Compiled, day: dt.date) -> tuple[int, int, int]:
-    # One statement, three scalar sub-queries: one round trip for the counts.
+    # One statement, one round trip. The post selection is a CTE because it is used twice:
+    # PostgreSQL then computes it once; SQLite materialises it, which costs about the same.
     columns = []
     if compiled.posts is not None:
-        selected = compiled.posts.subquery()
+        selected = compiled.posts.cte("selected_posts")
         columns.append(select(func.count()).select_from(selected).scalar_subquery())
         columns.append(select(func.count(distinct(holdings.c.person_id)))
-                       .where(holdings.c.post_id.in_(_ids(compiled.posts)), holding_on(day))
+                       .where(holdings.c.post_id.in_(select(selected.c.id)), holding_on(day))
                        .scalar_subquery())
     if compiled.enterprises is not None:
         columns.append(select(func.count()).select_from(compiled.enterprises.subquery())
@@ -180,28 +184,30 @@ async def _counts(session: AsyncSession, compiled: Compiled, day: dt.date) -> tu
     return row[0], enterprise_count, row[1]
 
 
+_TAG_SEPARATOR = "\x1f"  # never inside a tag: tags are one line of text
+
+
 async def _post_page(session: AsyncSession, selected: IdSelect, offset: int,
                      limit: int) -> list[dict[str, Any]]:
+    # First the page's ids, ordered by the selection's own path column: for a single term
+    # that is the driving index's order, so the database reads only the rows of the page.
+    sel = selected.subquery("sel")
+    page = (select(sel.c.id, sel.c.path, posts.c.code)
+            .select_from(sel.join(posts, posts.c.id == sel.c.id))
+            .order_by(sel.c.path, posts.c.code).offset(offset).limit(limit)
+            .subquery("page"))
+    tags = (select(func.aggregate_strings(duties.c.tag, _TAG_SEPARATOR))
+            .where(duties.c.post_id == posts.c.id).scalar_subquery())
     stmt = (
         select(posts.c.id, posts.c.code, posts.c.title, posts.c.serves_enterprises,
                units.c.code.label("unit_code"), units.c.name.label("unit_name"),
                departments.c.code.label("dept_code"), departments.c.name.label("dept_name"),
-               departments.c.dept_type)
-        .select_from(posts.join(units, units.c.id == posts.c.org_unit_id)
+               departments.c.dept_type, tags.label("tags"))
+        .select_from(page.join(posts, posts.c.id == page.c.id)
+                     .join(units, units.c.id == posts.c.org_unit_id)
                      .outerjoin(departments, departments.c.id == posts.c.department_id))
-        .where(posts.c.id.in_(_ids(selected)))
-        .order_by(posts.c.unit_path, posts.c.code)
-        .offset(offset).limit(limit)
+        .order_by(page.c.path, page.c.code)
     )
-    rows = (await session.execute(stmt)).all()
-    if not rows:
-        return []
-    tags: dict[int, list[str]] = defaultdict(list)
-    tag_rows = await session.execute(
-        select(duties.c.post_id, duties.c.tag)
-        .where(duties.c.post_id.in_([r.id for r in rows])).order_by(duties.c.post_id, duties.c.tag))
-    for post_id, tag in tag_rows.all():
-        tags[post_id].append(tag)
     return [
         {
             "type": "post",
@@ -211,11 +217,11 @@ async def _post_page(session: AsyncSession, selected: IdSelect, offset: int,
             "unit": {"code": r.unit_code, "name": r.unit_name},
             "department": ({"code": r.dept_code, "name": r.dept_name, "type": r.dept_type}
                            if r.dept_code is not None else None),
-            "duties": tags.get(r.id, []),
+            "duties": sorted(r.tags.split(_TAG_SEPARATOR)) if r.tags else [],
             "serves_enterprises": bool(r.serves_enterprises),
             "holders": [],
         }
-        for r in rows
+        for r in (await session.execute(stmt)).all()
     ]
 
 

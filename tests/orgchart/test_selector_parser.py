@@ -1,6 +1,9 @@
 """The selector parser on its own: text to tree, canonical text, and syntax errors. No database."""
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import pytest
 
 from orgchart.codes import Level
@@ -199,3 +202,46 @@ def test_error_message_names_what_was_found() -> None:
 def test_parse_refuses_non_text() -> None:
     with pytest.raises(TypeError):
         parse(None)  # type: ignore[arg-type]
+
+
+# --- the documentation's examples stay true -----------------------------------------------
+
+DOC = Path(__file__).resolve().parents[2] / "docs" / "selectors.md"
+
+
+def _doc_section(title: str) -> str:
+    text = DOC.read_text(encoding="utf-8")
+    start = text.index(f"## {title}")
+    end = text.find("\n## ", start + 1)
+    return text[start:end if end != -1 else None]
+
+
+def _table_cells(section: str, column: int) -> list[str]:
+    cells = []
+    for line in section.splitlines():
+        parts = [p.strip() for p in line.strip().strip("|").split("|")]
+        if line.startswith("|") and len(parts) > column and parts[column].startswith("`"):
+            cells.append(parts[column])
+    return cells
+
+
+def test_every_example_in_the_docs_parses() -> None:
+    section = _doc_section("At a glance")
+    examples = [re.findall(r"`([^`]+)`", cell) for cell in _table_cells(section, 1)]
+    flat = [text for cell in examples for text in cell]
+    flat += [line for line in section.split("```text")[1].split("```")[0].splitlines() if line]
+    assert len(flat) > 15
+    for text in flat:
+        parse(text)
+
+
+def test_error_table_in_the_docs_matches_the_parser() -> None:
+    rows = 0
+    for line in _doc_section("Errors").splitlines():
+        parts = [p.strip() for p in line.strip().strip("|").split("|")]
+        if not line.startswith("| `") or len(parts) != 2:
+            continue
+        text, message = parts[0].strip("`"), parts[1]
+        assert syntax_error(text).message == message, text
+        rows += 1
+    assert rows >= 8
