@@ -99,7 +99,7 @@ class _Session:
         if request_id is not None:  # the client learns it is in before replayed events arrive
             self.send(encode_result(request_id, {
                 "person": {"id": viewer.person_id, "name": viewer.name, "role": viewer.role}}))
-        await self.rt.presence.online(viewer.person_id)
+        await self._presence("online", viewer.person_id)
         await replay(self.rt, self.connection, cursor)
 
     async def serve(self) -> None:
@@ -176,4 +176,11 @@ class _Session:
         if self.connection is not None:
             self.connection.closed = True
             self.rt.hub.remove(self.connection)
-            await self.rt.presence.offline(self.connection.person_id)
+            await self._presence("offline", self.connection.person_id)
+
+    async def _presence(self, change: str, person_id: int) -> None:
+        """Presence is best effort: a Redis blip must not cost anyone their socket."""
+        try:
+            await getattr(self.rt.presence, change)(person_id)
+        except Exception:  # noqa: BLE001
+            log.warning("presence %s for %s failed", change, person_id, exc_info=True)

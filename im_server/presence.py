@@ -49,18 +49,20 @@ class LocalPresence:
 
 
 class RedisPresence(LocalPresence):
-    """Local counts, mirrored into ``zd:online:<node>`` (a set with a TTL) and a last-seen hash."""
+    """Local counts, mirrored into ``<namespace>:online:<node>`` (a set with a TTL) and a last-seen hash."""
 
-    def __init__(self, url: str, node_id: str) -> None:
+    def __init__(self, url: str, node_id: str, namespace: str) -> None:
         super().__init__()
         import redis.asyncio as redis
 
         self._redis = redis.from_url(url)
-        self._key = f"zd:online:{node_id}"
+        self._key = f"{namespace}:online:{node_id}"
+        self._nodes_key = f"{namespace}:nodes"
+        self._last_seen_key = f"{namespace}:last_seen"
         self._task: asyncio.Task | None = None
 
     async def start(self) -> None:
-        await self._redis.sadd("zd:nodes", self._key)
+        await self._redis.sadd(self._nodes_key, self._key)
         self._task = asyncio.create_task(self._refresh(), name="presence-refresh")
 
     async def _refresh(self) -> None:
@@ -79,7 +81,7 @@ class RedisPresence(LocalPresence):
         async with self._redis.pipeline(transaction=True) as pipe:
             pipe.sadd(self._key, person_id)
             pipe.expire(self._key, NODE_TTL)
-            pipe.hset("zd:last_seen", person_id, time.time())
+            pipe.hset(self._last_seen_key, person_id, time.time())
             await pipe.execute()
 
     async def offline(self, person_id: int) -> None:
@@ -87,15 +89,15 @@ class RedisPresence(LocalPresence):
         async with self._redis.pipeline(transaction=True) as pipe:
             if person_id not in self._count:
                 pipe.srem(self._key, person_id)
-            pipe.hset("zd:last_seen", person_id, time.time())
+            pipe.hset(self._last_seen_key, person_id, time.time())
             await pipe.execute()
 
     async def query(self, people: list[int]) -> dict[int, dict]:
-        nodes = [n.decode() for n in await self._redis.smembers("zd:nodes")]
+        nodes = [n.decode() for n in await self._redis.smembers(self._nodes_key)]
         async with self._redis.pipeline(transaction=False) as pipe:
             for node in nodes:
                 pipe.smismember(node, [str(p) for p in people]) if people else None
-            pipe.hmget("zd:last_seen", [str(p) for p in people])
+            pipe.hmget(self._last_seen_key, [str(p) for p in people])
             results = await pipe.execute() if people else []
         if not people:
             return {}
@@ -109,9 +111,9 @@ class RedisPresence(LocalPresence):
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
         await self._redis.delete(self._key)
-        await self._redis.srem("zd:nodes", self._key)
+        await self._redis.srem(self._nodes_key, self._key)
         await self._redis.aclose()
 
 
-def make_presence(redis_url: str | None, node_id: str) -> Presence:
-    return RedisPresence(redis_url, node_id) if redis_url else LocalPresence()
+def make_presence(redis_url: str | None, node_id: str, namespace: str) -> Presence:
+    return RedisPresence(redis_url, node_id, namespace) if redis_url else LocalPresence()

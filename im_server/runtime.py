@@ -39,13 +39,13 @@ class Messaging:
     @classmethod
     def build(cls, settings: Settings, engine: AsyncEngine,
               sessions: async_sessionmaker[AsyncSession]) -> Messaging:
-        bus = make_bus(settings.redis_url)
+        bus = make_bus(settings.redis_url, settings.redis_namespace)
         hub = Hub()
         node_id = uuid.uuid4().hex[:8]
         return cls(
             settings=settings, engine=engine, sessions=sessions, bus=bus, hub=hub,
             committer=Committer(engine, bus), dispatcher=Dispatcher(engine, hub),
-            presence=make_presence(settings.redis_url, node_id),
+            presence=make_presence(settings.redis_url, node_id, settings.redis_namespace),
             accounts=AccountService(sessions, token_ttl_seconds=settings.token_ttl_seconds),
             node_id=node_id,
         )

@@ -8,14 +8,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import Protocol
 
 from im_server.delivery.batch import CommittedBatch
 
 log = logging.getLogger(__name__)
 Listener = Callable[[CommittedBatch], None]
-CHANNEL = "zhengding:events"
 
 
 class Bus(Protocol):
@@ -44,15 +43,16 @@ class InProcessBus:
 class RedisBus:
     """Several nodes: every node publishes its batches and hears everyone's (its own included)."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, namespace: str) -> None:
         import redis.asyncio as redis
 
         self._redis = redis.from_url(url)
         self._task: asyncio.Task | None = None
+        self.channel = f"{namespace}:events"
 
     async def start(self, listener: Listener) -> None:
         pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
-        await pubsub.subscribe(CHANNEL)
+        await pubsub.subscribe(self.channel)
         self._task = asyncio.create_task(self._listen(pubsub, listener), name="redis-bus")
 
     async def _listen(self, pubsub, listener: Listener) -> None:
@@ -61,12 +61,12 @@ class RedisBus:
                 try:
                     listener(CommittedBatch.from_line(message["data"]))
                 except Exception:  # one bad batch must not stop the node hearing the rest
-                    log.exception("bad batch on %s", CHANNEL)
+                    log.exception("bad batch on %s", self.channel)
         finally:
             await pubsub.aclose()
 
     async def publish(self, batch: CommittedBatch) -> None:
-        await self._redis.publish(CHANNEL, batch.to_line())
+        await self._redis.publish(self.channel, batch.to_line())
 
     async def close(self) -> None:
         if self._task is not None:
@@ -75,8 +75,6 @@ class RedisBus:
         await self._redis.aclose()
 
 
-def make_bus(redis_url: str | None) -> Bus:
-    return RedisBus(redis_url) if redis_url else InProcessBus()
+def make_bus(redis_url: str | None, namespace: str) -> Bus:
+    return RedisBus(redis_url, namespace) if redis_url else InProcessBus()
 
-
-AsyncCallback = Callable[[], Awaitable[None]]

@@ -27,6 +27,8 @@ class Settings:
     port: int = 8080
     database_url: str = DEFAULT_DATABASE_URL
     redis_url: str | None = None
+    #: Prefix of every Redis channel and key, so deployments (and test runs) can share a Redis.
+    redis_namespace: str = "zhengding"
     #: Load the demo city directory when the database holds no org unit yet.
     demo_data: bool = True
     #: Lifetime of an API token issued by ``POST /api/v1/login``.

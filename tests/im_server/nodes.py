@@ -1,0 +1,63 @@
+"""Run ``zhengding serve`` nodes as separate processes for the scale-out tests."""
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import aiohttp
+
+REDIS_URL = os.environ.get("ZHENGDING_TEST_REDIS", "redis://127.0.0.1:6379/0")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Node:
+    def __init__(self, database_url: str, namespace: str, log_dir: Path, name: str) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log = log_dir / f"{name}.log"
+        env = {**os.environ, "ZHENGDING_REDIS_NAMESPACE": namespace, "ZHENGDING_WS_RATE": "1000",
+               "ZHENGDING_WS_BURST": "1000", "ZHENGDING_DEMO_DATA": "false"}
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "clients.cli.main", "--database-url", database_url, "serve",
+             "--host", "127.0.0.1", "--port", str(self.port), "--redis-url", REDIS_URL],
+            stdout=self.log.open("w"), stderr=subprocess.STDOUT, env=env,
+            cwd=Path(__file__).resolve().parents[2])
+
+    async def wait_ready(self, timeout: float = 30) -> None:
+        deadline = time.monotonic() + timeout
+        async with aiohttp.ClientSession() as http:
+            while time.monotonic() < deadline:
+                if self.process.poll() is not None:
+                    raise RuntimeError(f"node exited: {self.log.read_text()[-3000:]}")
+                try:
+                    async with http.get(f"{self.url}/healthz") as response:
+                        if response.status == 200:
+                            return
+                except aiohttp.ClientError:
+                    pass
+                await asyncio.sleep(0.2)
+        raise TimeoutError(f"node not ready: {self.log.read_text()[-3000:]}")
+
+    def kill(self) -> None:
+        """SIGKILL: no shutdown handlers, no goodbye frames, whatever was in flight is cut."""
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait(timeout=10)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
