@@ -18,15 +18,26 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import ColumnElement, Select, and_, except_, false, or_, select, true, union
+from sqlalchemy import (
+    ColumnElement,
+    FromClause,
+    Select,
+    and_,
+    except_,
+    false,
+    or_,
+    select,
+    true,
+    union,
+)
 from sqlalchemy.sql.selectable import CompoundSelect
 
 from orgchart import models as m
 from orgchart.codes import path_upper_bound
 from orgchart.selectors.names import Group, Org, Resolved, Unit
 from orgchart.selectors.nodes import (
-    DeptTypes,
     Depth,
+    DeptTypes,
     Duties,
     Exclude,
     Expr,
@@ -136,6 +147,7 @@ class _Compiler:
         duty_filters = [f for f in filters if isinstance(f, Duties)]
         depth = next((f.depth for f in filters if isinstance(f, Depth)), None)
         first = duty_filters[0] if duty_filters else None
+        drive: FromClause
         if first is not None:
             # Drive from the duty index; path and level are on post_duties too.
             drive = duties.alias("d")

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from sqlalchemy import or_, select
+from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from orgchart import models as m
@@ -94,7 +94,7 @@ async def _resolve_units(session: AsyncSession, names: list[Name]) -> dict[str, 
     words = {n.text for n in names} - codes
     columns = (_units.c.id, _units.c.code, _units.c.name, _units.c.level, _units.c.path)
     found: dict[str, list[Unit]] = defaultdict(list)
-    conditions = []
+    conditions: list[ColumnElement[bool]] = []
     if codes:
         conditions.append(_units.c.code.in_(codes))
     if words:
@@ -175,7 +175,7 @@ async def _resolve_virtual(session: AsyncSession, org_names: list[Name], group_n
     for name in group_names:
         resolved.groups[name.text] = _pick(name, _group_matches(name, split, orgs, groups), "分组")
     for name in officer_names:
-        candidates: list[Org | Group] = _group_matches(name, split, orgs, groups)
+        candidates: list[Org | Group] = list(_group_matches(name, split, orgs, groups))
         if split[name.text][0] is None:
             candidates = _matches(orgs, name.text) + candidates
         resolved.officer_scopes[name.text] = _pick(name, candidates, "虚拟组织或分组")

@@ -101,19 +101,16 @@ async def resolve(
 
     post_items: list[dict[str, Any]] = []
     if compiled.posts is not None and offset < post_count and limit:
-        post_items = await _post_page(session, compiled.posts, offset, limit)
+        post_items = await _post_page(session, compiled.posts, offset, limit, day)
     enterprise_items: list[dict[str, Any]] = []
     room = limit - len(post_items)
     if compiled.enterprises is not None and room > 0 and offset + limit > post_count:
         enterprise_items = await _enterprise_page(
             session, compiled, max(0, offset - post_count), room)
 
-    holder_posts = [item["id"] for item in post_items]
-    holder_posts += [o["officer"]["id"] for e in enterprise_items for o in e["memberships"]
+    officer_posts = [o["officer"]["id"] for e in enterprise_items for o in e["memberships"]
                      if o["officer"]]
-    holders = await _holders(session, holder_posts, day) if holder_posts else {}
-    for item in post_items:
-        item["holders"] = holders.get(item["id"], [])
+    holders = await _holders(session, officer_posts, day) if officer_posts else {}
     for item in enterprise_items:
         for membership in item["memberships"]:
             if membership["officer"]:
@@ -187,8 +184,8 @@ async def _counts(session: AsyncSession, compiled: Compiled, day: dt.date) -> tu
 _TAG_SEPARATOR = "\x1f"  # never inside a tag: tags are one line of text
 
 
-async def _post_page(session: AsyncSession, selected: IdSelect, offset: int,
-                     limit: int) -> list[dict[str, Any]]:
+async def _post_page(session: AsyncSession, selected: IdSelect, offset: int, limit: int,
+                     day: dt.date) -> list[dict[str, Any]]:
     # First the page's ids, ordered by the selection's own path column: for a single term
     # that is the driving index's order, so the database reads only the rows of the page.
     sel = selected.subquery("sel")
@@ -198,31 +195,39 @@ async def _post_page(session: AsyncSession, selected: IdSelect, offset: int,
             .subquery("page"))
     tags = (select(func.aggregate_strings(duties.c.tag, _TAG_SEPARATOR))
             .where(duties.c.post_id == posts.c.id).scalar_subquery())
+    # The holders come in the same statement, one row per holder (or one for a vacant post).
     stmt = (
         select(posts.c.id, posts.c.code, posts.c.title, posts.c.serves_enterprises,
                units.c.code.label("unit_code"), units.c.name.label("unit_name"),
                departments.c.code.label("dept_code"), departments.c.name.label("dept_name"),
-               departments.c.dept_type, tags.label("tags"))
+               departments.c.dept_type, tags.label("tags"),
+               people.c.name.label("holder_name"), people.c.mobile, holdings.c.kind)
         .select_from(page.join(posts, posts.c.id == page.c.id)
                      .join(units, units.c.id == posts.c.org_unit_id)
-                     .outerjoin(departments, departments.c.id == posts.c.department_id))
-        .order_by(page.c.path, page.c.code)
+                     .outerjoin(departments, departments.c.id == posts.c.department_id)
+                     .outerjoin(holdings, (holdings.c.post_id == posts.c.id) & holding_on(day))
+                     .outerjoin(people, people.c.id == holdings.c.person_id))
+        .order_by(page.c.path, page.c.code, _KIND_ORDER, holdings.c.start_date, people.c.name)
     )
-    return [
-        {
-            "type": "post",
-            "id": r.id,
-            "code": r.code,
-            "title": r.title,
-            "unit": {"code": r.unit_code, "name": r.unit_name},
-            "department": ({"code": r.dept_code, "name": r.dept_name, "type": r.dept_type}
-                           if r.dept_code is not None else None),
-            "duties": sorted(r.tags.split(_TAG_SEPARATOR)) if r.tags else [],
-            "serves_enterprises": bool(r.serves_enterprises),
-            "holders": [],
-        }
-        for r in (await session.execute(stmt)).all()
-    ]
+    items: dict[int, dict[str, Any]] = {}
+    for r in (await session.execute(stmt)).all():
+        item = items.get(r.id)
+        if item is None:
+            item = items[r.id] = {
+                "type": "post",
+                "id": r.id,
+                "code": r.code,
+                "title": r.title,
+                "unit": {"code": r.unit_code, "name": r.unit_name},
+                "department": ({"code": r.dept_code, "name": r.dept_name, "type": r.dept_type}
+                               if r.dept_code is not None else None),
+                "duties": sorted(r.tags.split(_TAG_SEPARATOR)) if r.tags else [],
+                "serves_enterprises": bool(r.serves_enterprises),
+                "holders": [],
+            }
+        if r.kind is not None:
+            item["holders"].append({"name": r.holder_name, "mobile": r.mobile, "kind": r.kind})
+    return list(items.values())
 
 
 async def _enterprise_page(session: AsyncSession, compiled: Compiled, offset: int,

@@ -10,8 +10,8 @@ from orgchart.codes import Level
 from orgchart.errors import InvalidInput
 from orgchart.selectors import SelectorSyntaxError, parse
 from orgchart.selectors.nodes import (
-    DeptTypes,
     Depth,
+    DeptTypes,
     Duties,
     Exclude,
     Groups,
