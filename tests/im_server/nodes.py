@@ -22,15 +22,17 @@ def free_port() -> int:
 
 
 class Node:
-    def __init__(self, database_url: str, namespace: str, log_dir: Path, name: str) -> None:
+    def __init__(self, database_url: str, namespace: str, log_dir: Path, name: str, *,
+                 redis: bool = True, env: dict[str, str] | None = None) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = log_dir / f"{name}.log"
         env = {**os.environ, "ZHENGDING_REDIS_NAMESPACE": namespace, "ZHENGDING_WS_RATE": "1000",
-               "ZHENGDING_WS_BURST": "1000", "ZHENGDING_DEMO_DATA": "false"}
+               "ZHENGDING_WS_BURST": "1000", "ZHENGDING_DEMO_DATA": "false", **(env or {})}
+        command = [sys.executable, "-m", "clients.cli.main", "--database-url", database_url, "serve",
+                   "--host", "127.0.0.1", "--port", str(self.port)]
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "clients.cli.main", "--database-url", database_url, "serve",
-             "--host", "127.0.0.1", "--port", str(self.port), "--redis-url", REDIS_URL],
+            command + (["--redis-url", REDIS_URL] if redis else []),
             stdout=self.log.open("w"), stderr=subprocess.STDOUT, env=env,
             cwd=Path(__file__).resolve().parents[2])
 
@@ -48,6 +50,12 @@ class Node:
                     pass
                 await asyncio.sleep(0.2)
         raise TimeoutError(f"node not ready: {self.log.read_text()[-3000:]}")
+
+    def rss_kib(self) -> int:
+        for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+        raise RuntimeError("no VmRSS")
 
     def kill(self) -> None:
         """SIGKILL: no shutdown handlers, no goodbye frames, whatever was in flight is cut."""
