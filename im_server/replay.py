@@ -27,7 +27,7 @@ async def replay(rt: Messaging, connection: Connection, cursor: int | None) -> N
     pruned = await _pruned_below(rt)
     if cursor < pruned or cursor > horizon:
         connection.last_position = horizon
-        connection.send(_sync_event(horizon, "resync", horizon, cursor=cursor, oldest=pruned))
+        connection.send(_sync_event(horizon, "resync", horizon, requested=cursor, oldest=pruned))
         connection.live()
         return
     connection.last_position = cursor

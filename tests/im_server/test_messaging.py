@@ -137,3 +137,29 @@ async def test_enterprise_member_cannot_reach_posts_that_do_not_serve_enterprise
     assert allowed["created"]
     denied = await member.call("conv.open", kind="group", title="x", members=[])
     assert denied["error"]["code"] == "forbidden"
+
+
+async def test_cursor_older_than_retention_gets_resync_not_a_silent_gap(connect, im_server):
+    import datetime as dt
+
+    from im_server.delivery.retention import prune_events
+    from im_server.keys import MESSAGING
+
+    zhang, li = await connect(ZHANG), await connect(LI)
+    conversation = (await zhang.request("conv.open", kind="direct", person=li.person_id))["conversation"]["id"]
+    await zhang.request("msg.send", conversation=conversation, client_msg_id="old", type="text",
+                        content={"text": "旧消息"})
+    await li.wait_events(lambda e: e.get("ev") == "message.new")
+    old_cursor = li.cursor
+    await li.close()
+    await zhang.request("msg.send", conversation=conversation, client_msg_id="gone", type="text",
+                        content={"text": "将被清理"})
+    runtime = im_server.app[MESSAGING]
+    floor = await prune_events(runtime.engine, dt.datetime.now(dt.UTC) + dt.timedelta(seconds=1))
+    assert floor > old_cursor
+    again = await connect(LI, cursor=old_cursor)
+    resync = await again.wait_events(lambda e: e.get("ev") == "sync.resync")
+    assert resync[0]["data"]["cursor"] >= floor and resync[0]["data"]["oldest"] == floor
+    assert not again.stream("message.new")  # nothing half-replayed: the client refetches history
+    history = await again.request("conv.history", conversation=conversation)
+    assert [m["content"]["text"] for m in history["messages"]] == ["旧消息", "将被清理"]
