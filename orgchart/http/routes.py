@@ -17,12 +17,15 @@ from orgchart.http import (
     views_search,
     views_units,
 )
+from orgchart.http.views_common import COUNTS_CACHE
+from orgchart.service.counts_cache import SubtreeCountsCache
 
 PREFIX = "/api/v1"
 
 
 def setup(app: web.Application) -> None:
-    """Add the directory's routes to ``app``."""
+    """Add the directory's routes (and the state they share) to ``app``."""
+    app[COUNTS_CACHE] = SubtreeCountsCache()
     app.router.add_routes([
         web.get(f"{PREFIX}/openapi.json", views_docs.openapi_view()),
         # accounts

@@ -15,8 +15,13 @@ from orgchart.errors import InvalidInput
 from orgchart.http.keys import SESSIONS, SETTINGS
 from orgchart.service.accounts import AccountService
 from orgchart.service.admin import AdminService
+from orgchart.service.counts_cache import SubtreeCountsCache
 from orgchart.service.directory import DirectoryService
 from orgchart.service.enterprises import EnterpriseService
+
+#: The app's cache of big subtrees' counts (set up by ``routes.setup``). Kept here, beside the
+#: services it feeds, rather than in ``keys.py``, which holds the keys every package shares.
+COUNTS_CACHE = web.AppKey("directory_counts_cache", SubtreeCountsCache)
 
 DEFAULT_LIMIT = 20
 #: Larger pages are cut to this size rather than refused.
@@ -95,7 +100,7 @@ def accounts(request: web.Request) -> AccountService:
 
 
 def directory(request: web.Request) -> DirectoryService:
-    return DirectoryService(request.app[SESSIONS])
+    return DirectoryService(request.app[SESSIONS], counts_cache=request.app[COUNTS_CACHE])
 
 
 def enterprises(request: web.Request) -> EnterpriseService:
@@ -103,4 +108,4 @@ def enterprises(request: web.Request) -> EnterpriseService:
 
 
 def admin(request: web.Request) -> AdminService:
-    return AdminService(request.app[SESSIONS])
+    return AdminService(request.app[SESSIONS], on_change=request.app[COUNTS_CACHE].clear)

@@ -70,9 +70,12 @@ class AdminService:
         self,
         sessions: async_sessionmaker[AsyncSession],
         *,
+        on_change: Callable[[], None] = lambda: None,
         today: Callable[[], dt.date] = dt.date.today,
     ) -> None:
         self._sessions = sessions
+        #: Called after a change is committed (drops cached counts).
+        self._on_change = on_change
         self._today = today
 
     async def import_directory(self, viewer: Viewer, document: Any):  # -> ImportReport
@@ -81,7 +84,10 @@ class AdminService:
         from orgchart.io.importer import import_located
 
         located = list(located_records(document))  # shape errors surface before any work
-        return await import_located(self._sessions, located)
+        report = await import_located(self._sessions, located)
+        if report.ok:
+            self._on_change()
+        return report
 
     async def update_post(self, viewer: Viewer, code: str, changes: dict[str, Any]) -> None:
         """Change a post's title, duty tags or whether it serves enterprises."""
@@ -114,6 +120,7 @@ class AdminService:
             await posts.update(post["id"], values)
             if duties is not None:
                 await posts.set_duties(post, [t.strip() for t in duties])
+        self._on_change()
 
     async def start_holding(self, viewer: Viewer, code: str, body: dict[str, Any]) -> dict[str, Any]:
         """A person starts holding a post (``person_id`` or ``mobile``, ``kind``, ``start``)."""
@@ -132,6 +139,7 @@ class AdminService:
                 raise Conflict(f"{person['name']} 已担任岗位 {code}")
             holding_id = await holdings.start(post["id"], person["id"], kind, start)
             found = await holdings.by_id(holding_id)
+        self._on_change()
         assert found is not None
         return holder_json(found, enterprise_view=False)
 
@@ -166,5 +174,6 @@ class AdminService:
                                    details={"field": "end"})
             await holdings.end(holding_id, end)
             found = await holdings.by_id(holding_id)
+        self._on_change()
         assert found is not None
         return holder_json(found, enterprise_view=False)

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from orgchart.codes import CodeError, Level, division_level, parent_division
 from orgchart.errors import InvalidInput, NotFound
+from orgchart.service.counts_cache import SubtreeCountsCache
 from orgchart.service.present import (
     department_json,
     enterprise_json,
@@ -32,6 +33,9 @@ from orgchart.store.posts import PostStore
 from orgchart.store.search import search as search_directory
 from orgchart.store.units import UnitStore
 
+#: Children counts of units with paths this short (roots, the province, a city) are cached.
+CACHED_PATH = 4
+
 
 def _check_unit_code(code: str) -> Level:
     try:
@@ -45,9 +49,11 @@ class DirectoryService:
         self,
         sessions: async_sessionmaker[AsyncSession],
         *,
+        counts_cache: SubtreeCountsCache | None = None,
         today: Callable[[], dt.date] = dt.date.today,
     ) -> None:
         self._sessions = sessions
+        self._counts_cache = counts_cache
         self._today = today
 
     # --- units -----------------------------------------------------------------------------
@@ -66,12 +72,19 @@ class DirectoryService:
         children = await units.children(parent["id"] if parent else None)
         if not children:
             return []
-        counts = await units.subtree_counts(
-            parent["path"] if parent else None,
-            children[0]["level"],
-            enterprise_view=viewer.enterprise_view,
-            today=self._today(),
-        )
+        path = parent["path"] if parent else None
+        level, today = children[0]["level"], self._today()
+
+        async def compute() -> dict[str, dict[str, int]]:
+            return await units.subtree_counts(
+                path, level, enterprise_view=viewer.enterprise_view, today=today
+            )
+
+        if self._counts_cache is not None and (path is None or len(path) <= CACHED_PATH):
+            key = (path, level, viewer.enterprise_view, today)
+            counts = await self._counts_cache.get(key, compute)
+        else:
+            counts = await compute()
         empty = {"units": 0, "posts": 0, "holders": 0}
         return [unit_json(child) | {"counts": counts.get(child["path"], empty)} for child in children]
 

@@ -25,6 +25,8 @@ from orgchart.store.posts import PostStore
 from orgchart.store.ranges import in_subtree, starts_with
 
 KINDS = ("unit", "post", "person", "enterprise")
+#: Paths at least this long (county and below) are small enough to list their people.
+SMALL_SUBTREE_PATH = 6
 
 
 async def search(
@@ -143,16 +145,20 @@ class _Searcher:
         )
         if self.path or self.enterprise_view:
             # People are placed in the tree (and made visible) by the posts they hold now.
-            held = (
-                select(Holding.id)
-                .join(Post, Post.id == Holding.post_id)
-                .where(Holding.person_id == Person.id, current_on(self.day))
-            )
+            held = select(Holding.person_id).join(Post, Post.id == Holding.post_id).where(current_on(self.day))
             if self.path:
                 held = held.where(in_subtree(Post.unit_path, self.path))
             if self.enterprise_view:
                 held = held.where(Post.serves_enterprises.is_(True))
-            base = base.where(exists(held))
+            if self.path and len(self.path) >= SMALL_SUBTREE_PATH:
+                # A county or smaller holds a few thousand people: list them from the subtree
+                # and filter by name. Walking the name index instead and probing each
+                # candidate would read most of the province for a common prefix ("w").
+                base = base.where(Person.id.in_(held))
+            else:
+                # A city or more: about one candidate in ten matches, so walking the name
+                # index and probing each candidate stops after a few hundred rows.
+                base = base.where(exists(held.where(Holding.person_id == Person.id)))
         alternatives = name_alternatives(
             self.query, name=Person.name, pinyin=Person.name_pinyin, initials=Person.name_initials
         )

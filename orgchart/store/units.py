@@ -8,10 +8,10 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import Select, distinct, func, select
+from sqlalchemy import Select, and_, distinct, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from orgchart.codes import PATH_LENGTH, Level
+from orgchart.codes import PATH_LENGTH, Level, path_upper_bound
 from orgchart.models import Holding, OrgUnit, Post
 from orgchart.store.holdings import current_on
 from orgchart.store.ranges import in_subtree
@@ -73,23 +73,27 @@ class UnitStore:
         def slot(key: str) -> dict[str, int]:
             return counts.setdefault(key, {"units": 0, "posts": 0, "holders": 0})
 
+        # Conditions on the indexed path only (not on ``level``), so SQLite answers the units
+        # and posts counts from the index alone. Deeper paths are longer paths.
         unit_key = func.substr(OrgUnit.path, 1, length)
-        units = select(unit_key, func.count()).where(OrgUnit.level > child_level)
+        units = select(unit_key, func.count()).where(func.length(OrgUnit.path) > length)
         if path is not None:
             units = units.where(in_subtree(OrgUnit.path, path))
         for key, number in (await self._session.execute(units.group_by(unit_key))).all():
             slot(key)["units"] = number
 
         post_key = func.substr(Post.unit_path, 1, length)
-        posts = select(post_key, func.count()).where(Post.level >= child_level)
+        posts = select(post_key, func.count())
         holders = (
             select(post_key, func.count(distinct(Holding.person_id)))
             .join(Holding, Holding.post_id == Post.id)
-            .where(Post.level >= child_level, current_on(today))
+            .where(current_on(today))
         )
         if path is not None:
-            posts = posts.where(in_subtree(Post.unit_path, path))
-            holders = holders.where(in_subtree(Post.unit_path, path))
+            # Strictly below ``path``: the parent's own posts are nobody's child.
+            below = and_(Post.unit_path > path, Post.unit_path < path_upper_bound(path))
+            posts = posts.where(below)
+            holders = holders.where(below)
         if enterprise_view:
             posts = posts.where(Post.serves_enterprises.is_(True))
             holders = holders.where(Post.serves_enterprises.is_(True))

@@ -33,9 +33,12 @@ async def test_only_admins_import(api):
 
 async def test_import_document_and_every_bad_row(api):
     admin = await login(api, ADMIN)
+    before = (await get_json(api, "/api/v1/units", admin))["items"][0]["counts"]  # now cached
     response = await api.post("/api/v1/import", json=DOCUMENT, headers=admin)
     body = await response.json()
     assert response.status == 200 and body["ok"], body
+    after = (await get_json(api, "/api/v1/units", admin))["items"][0]["counts"]
+    assert after == {"units": before["units"] + 2, "posts": before["posts"] + 1, "holders": before["holders"] + 1}
     assert body["counts"] == {"unit": 2, "post": 1, "person": 1, "holding": 1}
     post = await get_json(api, "/api/v1/posts/330102000000-QZ", admin)
     assert [h["person"]["name"] for h in post["holders"]] == ["周九"]

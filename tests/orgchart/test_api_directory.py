@@ -1,8 +1,11 @@
 """Browsing the directory over HTTP: units with counts, departments, posts, holders, people."""
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
+from orgchart.service.counts_cache import SubtreeCountsCache
 from tests.orgchart import sample
 from tests.orgchart.api_fixtures import ENTERPRISE_USER, OFFICIAL, assert_error, get_json, login, start_api
 
@@ -128,3 +131,22 @@ async def test_paging_parameters_are_checked(api):
         assert_error(body, "invalid_input")
     capped = await get_json(api, path, official, limit="100000")
     assert capped["limit"] == 200
+
+
+async def test_counts_cache_expires_computes_once_and_clears():
+    now = [0.0]
+    cache = SubtreeCountsCache(ttl_seconds=10, clock=lambda: now[0])
+    calls = []
+
+    async def compute():
+        calls.append(1)
+        await asyncio.sleep(0)
+        return len(calls)
+
+    assert await asyncio.gather(cache.get("k", compute), cache.get("k", compute)) == [1, 1]
+    now[0] = 9.9
+    assert await cache.get("k", compute) == 1
+    now[0] = 10.1
+    assert await cache.get("k", compute) == 2
+    cache.clear()
+    assert await cache.get("k", compute) == 3
