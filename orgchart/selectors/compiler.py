@@ -97,6 +97,9 @@ def _operand(sel: IdSelect) -> IdSelect:
 def _union(a: IdSelect | None, b: IdSelect | None) -> IdSelect | None:
     if a is None or b is None:
         return a if b is None else b
+    if isinstance(a, CompoundSelect) and a.keyword.value == "UNION":
+        # a + b + c is one flat UNION, not a tower of nested derived tables.
+        return union(*a.selects, _operand(b))
     return union(_operand(a), _operand(b))
 
 

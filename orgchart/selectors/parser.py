@@ -144,10 +144,21 @@ def _quoted(source: str, start: int) -> Generator[Token, None, int]:
 # --- Parser -------------------------------------------------------------------------------
 
 
+#: Limits that keep one request's SQL bounded; far beyond anything typed by hand.
+MAX_LENGTH = 10_000
+MAX_TERMS = 100
+MAX_NESTING = 20
+
+
 class _Parser:
     def __init__(self, text: str) -> None:
+        if len(text) > MAX_LENGTH:
+            raise SelectorSyntaxError(
+                MAX_LENGTH, f"结尾 (选择器至多 {MAX_LENGTH} 个字符)", found=text[MAX_LENGTH])
         self.tokens = list(tokenize(text))
         self.index = 0
+        self.terms = 0
+        self.nesting = 0
 
     @property
     def token(self) -> Token:
@@ -183,8 +194,12 @@ class _Parser:
     def term(self, closing: str | None) -> Expr:
         token = self.token
         if token.kind == "(":
+            self.nesting += 1
+            if self.nesting > MAX_NESTING:
+                raise self.fail(f"条件 (括号至多嵌套 {MAX_NESTING} 层)")
             self.advance()
             inner = self.expr(closing=")")
+            self.nesting -= 1
             if self.token.kind != ")":
                 raise self.fail("'+'、'-' 或 ')'")
             self.advance()
@@ -194,6 +209,9 @@ class _Parser:
             return inner
         if token.kind not in ("word", "string"):
             raise self.fail(EXPECT_TERM)
+        self.terms += 1
+        if self.terms > MAX_TERMS:
+            raise self.fail(f"结尾 (至多 {MAX_TERMS} 项)")
         filters: list[Filter] = []
         while self.token.kind in ("word", "string"):
             filters.append(self.item())

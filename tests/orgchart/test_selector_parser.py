@@ -199,6 +199,17 @@ def test_error_message_names_what_was_found() -> None:
     assert "实际为 ')'" in error.message
 
 
+def test_limits_keep_a_request_bounded() -> None:
+    assert syntax_error("x" * 10_001).position == 10_000
+    deep = "(" * 21 + "duty:a" + ")" * 21
+    assert syntax_error(deep).position == 20
+    parse("(" * 20 + "duty:a" + ")" * 20)
+    many = " + ".join(f"duty:t{i}" for i in range(101))
+    error = syntax_error(many)
+    assert error.position == many.index("duty:t100")
+    assert len(parse(" + ".join(f"duty:t{i}" for i in range(100))).terms()) == 100
+
+
 def test_parse_refuses_non_text() -> None:
     with pytest.raises(TypeError):
         parse(None)  # type: ignore[arg-type]

@@ -263,6 +263,17 @@ async def test_union_and_exclusion(session) -> None:
     assert twice.post_count == 5 and len(twice.items) == 5
 
 
+async def test_long_mixed_chains_keep_left_to_right_meaning(session) -> None:
+    villages = " + ".join(f"{code}-01" for code in VILLAGES)
+    assert len(await post_codes(session, villages)) == 5
+    text = f"{villages} - under:柯城区 + 330802001001-01 - under:杭州市 + 330102000000-SWJ-01"
+    assert await post_codes(session, text) == [
+        "330102000000-SWJ-01", "330802001001-01", "330803001001-01"]
+    nested = "duty:村党支部书记 - (under:柯城区 - (under:府山街道 - 330802001002-01))"
+    assert await post_codes(session, nested) == [
+        "330102001001-01", "330802001001-01", "330803001001-01"]
+
+
 async def test_duties_in_one_term_all_hold_and_lists_mean_any(session) -> None:
     assert await post_codes(session, "duty:税务专管员 duty:纳税咨询") == ["330802000000-SWJ-03"]
     assert await post_codes(session, "duty:纳税咨询,网格员 under:柯城区") == [
