@@ -160,14 +160,15 @@ def _ids(sel: IdSelect) -> Select:
 
 
 async def _counts(session: AsyncSession, compiled: Compiled, day: dt.date) -> tuple[int, int, int]:
-    # One statement, one round trip. The post selection is a CTE because it is used twice:
-    # PostgreSQL then computes it once; SQLite materialises it, which costs about the same.
+    # One statement, one round trip. The selection is written out twice rather than shared
+    # as a CTE: a CTE must produce every column (no index-only scan for the count), and the
+    # planners then lose the uniqueness of post_duties (post_id, tag) for the holders join.
     columns = []
     if compiled.posts is not None:
-        selected = compiled.posts.cte("selected_posts")
-        columns.append(select(func.count()).select_from(selected).scalar_subquery())
+        columns.append(select(func.count()).select_from(compiled.posts.subquery())
+                       .scalar_subquery())
         columns.append(select(func.count(distinct(holdings.c.person_id)))
-                       .where(holdings.c.post_id.in_(select(selected.c.id)), holding_on(day))
+                       .where(holdings.c.post_id.in_(_ids(compiled.posts)), holding_on(day))
                        .scalar_subquery())
     if compiled.enterprises is not None:
         columns.append(select(func.count()).select_from(compiled.enterprises.subquery())
