@@ -1,0 +1,117 @@
+"""Fan-out: one message to 1,000 and to 10,000 online recipients, ours against the floor.
+
+For each size: time from the send until the LAST recipient has read the message, p50/p99 over
+``--runs`` runs (after ``--warmup``), on our server (``zhengding serve``: group commit, then the
+hub) and on the floor (bench/floor_server.py: ``websockets.broadcast``), with the same load
+generator (bench/loadgen: lean raw-websocket receivers in several processes). All recipients
+stay connected for every size, so the 1,000 fan-out happens with 10,000 sockets open.
+
+Until ``notice.send`` lands, the message is a group message (``msg.send``) to a group whose
+members are the recipients' posts (``duty:压测N``): the same fan-out path a notice will take.
+
+    .venv/bin/python bench/im_fanout.py                         # 1,000 and 10,000, 20 runs, SQLite
+    .venv/bin/python bench/im_fanout.py --backend postgresql --sizes 1000 --runs 5
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from pathlib import Path
+
+sys.path[0] = str(Path(__file__).resolve().parent.parent)  # bench/orgchart.py must not shadow orgchart
+
+from bench.loadgen.pool import WorkerPool  # noqa: E402
+from bench.loadgen.sender import Client  # noqa: E402
+from bench.support import directory, procs  # noqa: E402
+from bench.support.fanout import FanoutResult, floor_sender, measure, ours_sender  # noqa: E402
+from bench.support.report import percentile, ratio, save, table  # noqa: E402
+from bench.support.scenario import floor_spec, ours_spec  # noqa: E402
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", default="1000,10000", help="recipients per fan-out, comma-separated")
+    parser.add_argument("--runs", type=int, default=20)
+    parser.add_argument("--warmup", type=int, default=2)
+    parser.add_argument("--backend", choices=["sqlite", "postgresql"], default="sqlite")
+    parser.add_argument("--workers", type=int, default=4, help="load-generator processes")
+    parser.add_argument("--port", type=int, default=9310, help="ours on PORT, the floor on PORT+1")
+    parser.add_argument("--timeout", type=float, default=30, help="seconds to wait for one fan-out")
+    return parser.parse_args()
+
+
+async def run_ours(args: argparse.Namespace, sizes: list[int], pool: WorkerPool,
+                   ps: procs.Processes) -> dict[int, FanoutResult]:
+    url, accounts, import_s = await directory.prepare(args.backend, "bench_fanout", max(sizes), 1, tuple(sizes))
+    print(f"directory: {max(sizes):,} recipients imported in {import_s:.1f}s ({args.backend}); tokens minted")
+    server = await ps.start(procs.ours("fanout-ours", args.port, url))
+    sender = Client()
+    await sender.connect(f"ws://127.0.0.1:{args.port}/ws", accounts[directory.sender_mobile(0)].token)
+    groups = {}
+    for size in sizes:
+        opened = await sender.request("conv.open", kind="group", title=f"压测{size}人群",
+                                      members=[{"selector": directory.size_selector(size)}])
+        groups[size] = opened["conversation"]["id"]
+    specs = [ours_spec(i, accounts[directory.recipient_mobile(i)].token, port=args.port)
+             for i in range(max(sizes))]
+    connected = await pool.connect(specs, concurrency=100)
+    print(f"ours: {connected['ok']:,} connected ({connected['failed']} failed) in "
+          f"{connected['last'] - connected['first']:.1f}s")
+    results = {}
+    for size in sizes:
+        results[size] = await measure(pool, ours_sender(sender, groups[size]), set(range(size)),
+                                      runs=args.runs, warmup=args.warmup, timeout=args.timeout)
+    await sender.close()
+    await pool.drop(graceful=True)
+    ps.stop(server)
+    return results
+
+
+async def run_floor(args: argparse.Namespace, sizes: list[int], pool: WorkerPool,
+                    ps: procs.Processes) -> dict[int, FanoutResult]:
+    port = args.port + 1
+    server = await ps.start(procs.floor("fanout-floor", port))
+    sender = Client()
+    await sender.connect(f"ws://127.0.0.1:{port}/ws?p=0")
+    specs = [floor_spec(i, [f"g{n}" for n in sizes if i < n], port=port) for i in range(max(sizes))]
+    connected = await pool.connect(specs, concurrency=100)
+    print(f"floor: {connected['ok']:,} connected ({connected['failed']} failed) in "
+          f"{connected['last'] - connected['first']:.1f}s")
+    results = {}
+    for size in sizes:
+        results[size] = await measure(pool, floor_sender(sender, f"g{size}"), set(range(size)),
+                                      runs=args.runs, warmup=args.warmup, timeout=args.timeout)
+    await sender.close()
+    await pool.drop(graceful=True)
+    ps.stop(server)
+    return results
+
+
+async def main() -> None:
+    args = parse_args()
+    sizes = sorted(int(s) for s in args.sizes.split(","))
+    procs.raise_nofile()
+    async with procs.Processes() as ps, WorkerPool("127.0.0.1", args.port, args.workers) as pool:
+        print(f"load generator: {pool.client_name}; sender: websockets {__import__('websockets').__version__}")
+        floor = await run_floor(args, sizes, pool, ps)
+        ours = await run_ours(args, sizes, pool, ps)
+    rows = []
+    for size in sizes:
+        o, f = ours[size], floor[size]
+        rows.append([f"{size:,}", o.p(50) * 1000, o.p(99) * 1000, f.p(50) * 1000, f.p(99) * 1000,
+                     ratio(o.p(50), f.p(50)), ratio(o.p(99), f.p(99)), percentile(o.ack, 50) * 1000,
+                     f"{o.lost_runs}/{f.lost_runs}"])
+    print(f"\nFan-out, send → last recipient, ms ({args.runs} runs, {args.backend}; "
+          f"load generator: {pool.client_name})")
+    print(table(["recipients", "ours p50", "ours p99", "floor p50", "floor p99", "ratio p50", "ratio p99",
+                 "ours ack p50", "timeouts o/f"], rows))
+    print("targets: ratio <= 3 at both sizes; ours p99 <= 1,000 ms at 10,000")
+    path = save("im_fanout", {"args": vars(args), "client": pool.client_name,
+                              "ours": {s: vars(r) for s, r in ours.items()},
+                              "floor": {s: vars(r) for s, r in floor.items()}})
+    print(f"raw figures: {path}")
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

@@ -1,0 +1,156 @@
+"""Throughput in two shapes, on SQLite and PostgreSQL, against the floor in the same shape.
+
+(a) 1,000 connected clients in 100 groups of 10, every client sending to its group (``--window-a``
+    requests in flight each, the next sent as soon as an acknowledgement comes back);
+(b) one 100-member group receiving messages back to back from one sender (``--window-b`` in flight).
+
+Reported: committed messages/s (acknowledgements received within the measured window; ours
+acknowledges only after COMMIT) and deliveries/s (``message.new`` frames read by all members,
+the sender's own copy included, within the window). Every connection — senders too — is a lean
+raw-websocket client of bench/loadgen; the target is ours >= 1/3 of the floor's deliveries/s.
+
+    .venv/bin/python bench/im_throughput.py                          # both shapes, both backends
+    .venv/bin/python bench/im_throughput.py --shapes b --backends sqlite --duration 5
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import secrets
+import sys
+from pathlib import Path
+from typing import Any
+
+sys.path[0] = str(Path(__file__).resolve().parent.parent)  # bench/orgchart.py must not shadow orgchart
+
+from bench.loadgen.pool import WorkerPool  # noqa: E402
+from bench.loadgen.sender import Client  # noqa: E402
+from bench.support import directory, procs  # noqa: E402
+from bench.support.directory import Account  # noqa: E402
+from bench.support.report import ratio, save, table  # noqa: E402
+from bench.support.scenario import floor_send, floor_spec, ours_send, ours_spec  # noqa: E402
+
+GROUPS_A, MEMBERS_A, MEMBERS_B = 100, 10, 100
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--shapes", default="a,b")
+    parser.add_argument("--backends", default="sqlite,postgresql")
+    parser.add_argument("--duration", type=float, default=10.0, help="seconds measured per shape and server")
+    parser.add_argument("--window-a", type=int, default=1, help="requests in flight per client in shape a")
+    parser.add_argument("--window-b", type=int, default=16, help="requests in flight for the sender in shape b")
+    parser.add_argument("--workers", type=int, default=4, help="load-generator processes")
+    parser.add_argument("--port", type=int, default=9320)
+    return parser.parse_args()
+
+
+async def _ours_groups_a(port: int, accounts: list[Account]) -> list[int]:
+    """Group g: recipients 10g … 10g+9, opened by its first member (the owner)."""
+    conversations = []
+    for g in range(GROUPS_A):
+        members = accounts[g * MEMBERS_A:(g + 1) * MEMBERS_A]
+        owner = Client()
+        await owner.connect(f"ws://127.0.0.1:{port}/ws", members[0].token)
+        opened = await owner.request("conv.open", kind="group", title=f"压测十人群{g}",
+                                     members=[{"person": a.person_id} for a in members[1:]])
+        conversations.append(opened["conversation"]["id"])
+        await owner.close()
+    return conversations
+
+
+async def _measure(pool: WorkerPool, specs: list[dict[str, Any]], marker: str, duration: float,
+                   window: int) -> dict[str, Any]:
+    connected = await pool.connect(specs, concurrency=100)
+    if connected["failed"]:
+        raise RuntimeError(f"{connected['failed']} connections failed: {connected['examples']}")
+    await pool.arm(marker, set())
+    result = await pool.send_loop(duration, window)
+    await pool.drop(graceful=True)
+    result["msgs_per_s"] = result["acked_in_window"] / duration
+    result["deliveries_per_s"] = result["delivered_in_window"] / duration
+    return result
+
+
+async def run_ours(args: argparse.Namespace, backend: str, shapes: list[str], pool: WorkerPool,
+                   ps: procs.Processes) -> dict[str, dict[str, Any]]:
+    url, by_mobile, _ = await directory.prepare(backend, "bench_throughput", GROUPS_A * MEMBERS_A, 1, (MEMBERS_B,))
+    accounts = [by_mobile[directory.recipient_mobile(i)] for i in range(GROUPS_A * MEMBERS_A)]
+    sender = by_mobile[directory.sender_mobile(0)]
+    server = await ps.start(procs.ours(f"throughput-ours-{backend}", args.port, url))
+    results = {}
+    try:
+        for shape in shapes:
+            marker = f"TP{shape}-{secrets.token_hex(3)}"
+            if shape == "a":
+                conversations = await _ours_groups_a(args.port, accounts)
+                specs = [ours_spec(i, a.token, port=args.port, send=ours_send(conversations[i // MEMBERS_A], marker, i))
+                         for i, a in enumerate(accounts)]
+                results[shape] = await _measure(pool, specs, marker, args.duration, args.window_a)
+            else:
+                owner = Client()
+                await owner.connect(f"ws://127.0.0.1:{args.port}/ws", sender.token)
+                opened = await owner.request("conv.open", kind="group", title="压测百人群",
+                                             members=[{"selector": directory.size_selector(MEMBERS_B)}])
+                await owner.close()
+                conversation = opened["conversation"]["id"]
+                specs = [ours_spec(i, accounts[i].token, port=args.port) for i in range(MEMBERS_B)]
+                specs.append(ours_spec(10_000, sender.token, port=args.port,
+                                       send=ours_send(conversation, marker, 10_000)))
+                results[shape] = await _measure(pool, specs, marker, args.duration, args.window_b)
+            print(f"ours/{backend}/{shape}: {results[shape]}")
+    finally:
+        ps.stop(server)
+    return results
+
+
+async def run_floor(args: argparse.Namespace, shapes: list[str], pool: WorkerPool,
+                    ps: procs.Processes) -> dict[str, dict[str, Any]]:
+    port = args.port + 1
+    server = await ps.start(procs.floor("throughput-floor", port))
+    results = {}
+    try:
+        for shape in shapes:
+            marker = f"TP{shape}-{secrets.token_hex(3)}"
+            if shape == "a":
+                specs = [floor_spec(i, [f"t{i // MEMBERS_A}"], port=port,
+                                    send=floor_send(f"t{i // MEMBERS_A}", marker, i))
+                         for i in range(GROUPS_A * MEMBERS_A)]
+                results[shape] = await _measure(pool, specs, marker, args.duration, args.window_a)
+            else:
+                specs = [floor_spec(i, ["h"], port=port) for i in range(MEMBERS_B)]
+                specs.append(floor_spec(10_000, ["h"], port=port, send=floor_send("h", marker, 10_000)))
+                results[shape] = await _measure(pool, specs, marker, args.duration, args.window_b)
+            print(f"floor/{shape}: {results[shape]}")
+    finally:
+        ps.stop(server)
+    return results
+
+
+async def main() -> None:
+    args = parse_args()
+    shapes = [s for s in args.shapes.split(",") if s]
+    backends = [b for b in args.backends.split(",") if b]
+    procs.raise_nofile()
+    async with procs.Processes() as ps, WorkerPool("127.0.0.1", args.port, args.workers) as pool:
+        print(f"load generator: {pool.client_name} (senders and receivers)")
+        floor = await run_floor(args, shapes, pool, ps)
+        ours = {b: await run_ours(args, b, shapes, pool, ps) for b in backends}
+    names = {"a": f"a: 100 groups x 10, all send (window {args.window_a})",
+             "b": f"b: 1 group x 100, back to back (window {args.window_b})"}
+    rows = []
+    for shape in shapes:
+        f = floor[shape]
+        rows.append([names[shape], "floor", f["msgs_per_s"], f["deliveries_per_s"], 1.0, f["errors"]])
+        for backend in backends:
+            o = ours[backend][shape]
+            rows.append(["", backend, o["msgs_per_s"], o["deliveries_per_s"],
+                         ratio(o["deliveries_per_s"], f["deliveries_per_s"]), o["errors"]])
+    print(f"\nThroughput over {args.duration:g} s per row (load generator: {pool.client_name})")
+    print(table(["shape", "server", "committed msg/s", "deliveries/s", "vs floor", "errors"], rows))
+    print("target: ours deliveries/s >= 1/3 of the floor's (vs floor >= 0.33)")
+    print(f"raw figures: {save('im_throughput', {'args': vars(args), 'floor': floor, 'ours': ours})}")
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
