@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from im_server import http_notices
 from im_server.gateway import websocket_endpoint
 from im_server.keys import MESSAGING
 from im_server.tickets import issue_ticket
@@ -20,3 +21,4 @@ async def ws_ticket(request: web.Request, viewer: Viewer) -> web.Response:
 def setup(app: web.Application) -> None:
     app.router.add_get("/ws", websocket_endpoint)
     app.router.add_post("/api/v1/ws-ticket", ws_ticket)
+    app.router.add_routes(http_notices.routes())

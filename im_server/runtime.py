@@ -14,7 +14,9 @@ from im_server.delivery.bus import Bus, make_bus
 from im_server.delivery.committer import Committer
 from im_server.delivery.dispatcher import Dispatcher
 from im_server.delivery.hub import Hub
+from im_server.notifier import Notifier, OutboxNotifier
 from im_server.presence import Presence, make_presence
+from im_server.scheduler import ReminderScheduler
 from orgchart.infra.config import Settings
 from orgchart.service.accounts import AccountService
 
@@ -35,10 +37,17 @@ class Messaging:
     presence: Presence
     accounts: AccountService
     node_id: str = field(default_factory=lambda: uuid.uuid4().hex[:8])
+    #: How DING re-reminders reach people (default: recorded in the notifier outbox).
+    notifier: Notifier = field(default_factory=OutboxNotifier)
+    scheduler: ReminderScheduler = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.scheduler = ReminderScheduler(self.run_due_reminders, self.settings.scheduler_tick_seconds)
 
     @classmethod
     def build(cls, settings: Settings, engine: AsyncEngine,
-              sessions: async_sessionmaker[AsyncSession]) -> Messaging:
+              sessions: async_sessionmaker[AsyncSession], *,
+              notifier: Notifier | None = None) -> Messaging:
         bus = make_bus(settings.redis_url, settings.redis_namespace)
         hub = Hub()
         node_id = uuid.uuid4().hex[:8]
@@ -47,7 +56,7 @@ class Messaging:
             committer=Committer(engine, bus), dispatcher=Dispatcher(engine, hub),
             presence=make_presence(settings.redis_url, node_id, settings.redis_namespace),
             accounts=AccountService(sessions, token_ttl_seconds=settings.token_ttl_seconds),
-            node_id=node_id,
+            node_id=node_id, notifier=notifier or OutboxNotifier(),
         )
 
     async def start(self) -> None:
@@ -55,8 +64,16 @@ class Messaging:
         await self.dispatcher.start()
         await self.bus.start(self.dispatcher.on_batch)
         await self.presence.start()
+        await self.scheduler.start()
+
+    async def run_due_reminders(self, now: dt.datetime | None = None) -> int:
+        """Handle the DING reminders due at ``now``; see :mod:`im_server.ding`."""
+        from im_server.ding import run_due_reminders
+
+        return await run_due_reminders(self, now)
 
     async def close(self) -> None:
+        await self.scheduler.close()
         await self.presence.close()
         await self.bus.close()
         await self.dispatcher.close()
