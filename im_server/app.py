@@ -11,6 +11,7 @@ from aiohttp import web
 
 from im_server import routes as messaging_routes
 from im_server.keys import MESSAGING
+from im_server.notifier import Notifier
 from im_server.runtime import Messaging
 from orgchart import __version__
 from orgchart.http import routes as directory_routes
@@ -23,8 +24,13 @@ from orgchart.infra.db import create_engine, session_maker
 log = logging.getLogger(__name__)
 
 
-def create_app(settings: Settings, *, run_migrations: bool = True) -> web.Application:
-    """The whole server as an aiohttp application; start-up work happens in ``cleanup_ctx``."""
+def create_app(settings: Settings, *, run_migrations: bool = True,
+               notifier: Notifier | None = None) -> web.Application:
+    """The whole server as an aiohttp application; start-up work happens in ``cleanup_ctx``.
+
+    ``notifier`` is how DING reminders leave the system (SMS, voice); the default records them
+    in the notifier outbox, where the API and the tests can see them.
+    """
     app = web.Application(middlewares=[json_errors], client_max_size=64 * 1024 * 1024)
     app[SETTINGS] = settings
 
@@ -42,7 +48,7 @@ def create_app(settings: Settings, *, run_migrations: bool = True) -> web.Applic
         await engine.dispose()
 
     async def messaging(app: web.Application) -> AsyncIterator[None]:
-        runtime = Messaging.build(settings, app[ENGINE], app[SESSIONS])
+        runtime = Messaging.build(settings, app[ENGINE], app[SESSIONS], notifier=notifier)
         await runtime.start()
         app[MESSAGING] = runtime
         yield

@@ -16,7 +16,7 @@ from im_server.delivery.dispatcher import Dispatcher
 from im_server.delivery.hub import Hub
 from im_server.notifier import Notifier, OutboxNotifier
 from im_server.presence import Presence, make_presence
-from im_server.scheduler import ReminderScheduler
+from im_server.scheduler import PeriodicJob, Scheduler
 from orgchart.infra.config import Settings
 from orgchart.service.accounts import AccountService
 
@@ -39,10 +39,15 @@ class Messaging:
     node_id: str = field(default_factory=lambda: uuid.uuid4().hex[:8])
     #: How DING re-reminders reach people (default: recorded in the notifier outbox).
     notifier: Notifier = field(default_factory=OutboxNotifier)
-    scheduler: ReminderScheduler = field(init=False)
+    scheduler: Scheduler = field(init=False)
 
     def __post_init__(self) -> None:
-        self.scheduler = ReminderScheduler(self.run_due_reminders, self.settings.scheduler_tick_seconds)
+        tick = self.settings.scheduler_tick_seconds
+        self.scheduler = Scheduler([
+            PeriodicJob("ding-reminders", self.run_due_reminders, tick),
+            PeriodicJob("notice-handover", self.hand_over_pending_notices, 60 if tick > 0 else 0),
+            PeriodicJob("event-retention", self.prune_events, 3600 if tick > 0 else 0),
+        ])
 
     @classmethod
     def build(cls, settings: Settings, engine: AsyncEngine,
@@ -71,6 +76,19 @@ class Messaging:
         from im_server.ding import run_due_reminders
 
         return await run_due_reminders(self, now)
+
+    async def hand_over_pending_notices(self, now: dt.datetime | None = None) -> int:
+        """Pending notices follow posts to their new holders; see :mod:`im_server.handover`."""
+        from im_server.handover import hand_over_pending_notices
+
+        return await hand_over_pending_notices(self, now)
+
+    async def prune_events(self, now: dt.datetime | None = None) -> int:
+        """Forget events older than the retention period; see :mod:`im_server.delivery.retention`."""
+        from im_server.delivery.retention import prune_events
+
+        cutoff = (now or utc_now()) - dt.timedelta(days=self.settings.event_retention_days)
+        return await prune_events(self.engine, cutoff)
 
     async def close(self) -> None:
         await self.scheduler.close()
