@@ -92,12 +92,13 @@ async def import_command(args: argparse.Namespace) -> int:
 
 async def export_command(args: argparse.Namespace) -> int:
     from orgchart.io.exporter import export_records
-    from orgchart.io.formats import write_records
+    from orgchart.io.formats import RecordWriter
 
     async with _sessions(args) as sessions:
-        records = [record async for record in export_records(sessions)]
-    counts = write_records(records, args.file)
-    print(f"已导出到 {args.file}: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+        with RecordWriter(args.file) as writer:  # streamed: a province does not fit in a list
+            async for record in export_records(sessions):
+                writer.write(record)
+    print(f"已导出到 {args.file}: " + ", ".join(f"{k} {v}" for k, v in writer.counts.items()))
     return 0
 
 
@@ -147,6 +148,6 @@ async def search_command(args: argparse.Namespace) -> int:
     async with _sessions(args) as sessions, sessions() as session:
         hits = await search(session, args.query, kind=args.kind, under=args.under, limit=args.limit)
     if not hits:
-        print("没有找到匹配的结果")
+        print("没有找到匹配的结果", file=sys.stderr)  # stdout stays valid JSON for scripts
     _print_json(hits)
     return 0
