@@ -21,12 +21,12 @@ from pathlib import Path
 
 sys.path[0] = str(Path(__file__).resolve().parent.parent)  # bench/orgchart.py must not shadow orgchart
 
-from bench.loadgen.pool import WorkerPool  # noqa: E402
-from bench.loadgen.sender import Client  # noqa: E402
-from bench.support import directory, procs  # noqa: E402
-from bench.support.fanout import FanoutResult, floor_sender, measure, ours_sender  # noqa: E402
-from bench.support.report import percentile, ratio, save, table  # noqa: E402
-from bench.support.scenario import floor_spec, ours_spec  # noqa: E402
+from bench.loadgen.pool import WorkerPool
+from bench.loadgen.sender import Client
+from bench.support import directory, procs
+from bench.support.fanout import FanoutResult, floor_sender, measure, ours_sender
+from bench.support.report import machine_note, percentile, ratio, save, table
+from bench.support.scenario import floor_spec, ours_spec
 
 
 def parse_args() -> argparse.Namespace:
@@ -38,6 +38,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--workers", type=int, default=4, help="load-generator processes")
     parser.add_argument("--port", type=int, default=9310, help="ours on PORT, the floor on PORT+1")
     parser.add_argument("--timeout", type=float, default=30, help="seconds to wait for one fan-out")
+    parser.add_argument("--connect-concurrency", type=int, default=100,
+                        help="handshakes each load-generator process keeps in flight while connecting")
+    parser.add_argument("--deadline", type=float, default=1800, help="give up (servers stopped) after this many s")
     return parser.parse_args()
 
 
@@ -55,8 +58,8 @@ async def run_ours(args: argparse.Namespace, sizes: list[int], pool: WorkerPool,
         groups[size] = opened["conversation"]["id"]
     specs = [ours_spec(i, accounts[directory.recipient_mobile(i)].token, port=args.port)
              for i in range(max(sizes))]
-    connected = await pool.connect(specs, concurrency=100)
-    print(f"ours: {connected['ok']:,} connected ({connected['failed']} failed) in "
+    connected = await pool.connect(specs, concurrency=args.connect_concurrency, require_all=True)
+    print(f"ours: {connected['ok']:,} connected ({connected['retries']} retries) in "
           f"{connected['last'] - connected['first']:.1f}s")
     results = {}
     for size in sizes:
@@ -75,8 +78,8 @@ async def run_floor(args: argparse.Namespace, sizes: list[int], pool: WorkerPool
     sender = Client()
     await sender.connect(f"ws://127.0.0.1:{port}/ws?p=0")
     specs = [floor_spec(i, [f"g{n}" for n in sizes if i < n], port=port) for i in range(max(sizes))]
-    connected = await pool.connect(specs, concurrency=100)
-    print(f"floor: {connected['ok']:,} connected ({connected['failed']} failed) in "
+    connected = await pool.connect(specs, concurrency=args.connect_concurrency, require_all=True)
+    print(f"floor: {connected['ok']:,} connected ({connected['retries']} retries) in "
           f"{connected['last'] - connected['first']:.1f}s")
     results = {}
     for size in sizes:
@@ -90,9 +93,14 @@ async def run_floor(args: argparse.Namespace, sizes: list[int], pool: WorkerPool
 
 async def main() -> None:
     args = parse_args()
+    await procs.run_bounded(lambda: run(args), args.deadline)
+
+
+async def run(args: argparse.Namespace) -> None:
     sizes = sorted(int(s) for s in args.sizes.split(","))
     procs.raise_nofile()
     async with procs.Processes() as ps, WorkerPool("127.0.0.1", args.port, args.workers) as pool:
+        print(machine_note())
         print(f"load generator: {pool.client_name}; sender: websockets {__import__('websockets').__version__}")
         floor = await run_floor(args, sizes, pool, ps)
         ours = await run_ours(args, sizes, pool, ps)
@@ -107,9 +115,11 @@ async def main() -> None:
     print(table(["recipients", "ours p50", "ours p99", "floor p50", "floor p99", "ratio p50", "ratio p99",
                  "ours ack p50", "timeouts o/f"], rows))
     print("targets: ratio <= 3 at both sizes; ours p99 <= 1,000 ms at 10,000")
+    print(machine_note())
     path = save("im_fanout", {"args": vars(args), "client": pool.client_name,
                               "ours": {s: vars(r) for s, r in ours.items()},
                               "floor": {s: vars(r) for s, r in floor.items()}})
+    print(machine_note())
     print(f"raw figures: {path}")
 
 

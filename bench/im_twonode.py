@@ -22,13 +22,13 @@ from pathlib import Path
 
 sys.path[0] = str(Path(__file__).resolve().parent.parent)  # bench/orgchart.py must not shadow orgchart
 
-from bench.loadgen.pool import WorkerPool  # noqa: E402
-from bench.loadgen.sender import Client  # noqa: E402
-from bench.support import directory, procs  # noqa: E402
-from bench.support.directory import Account  # noqa: E402
-from bench.support.fanout import FanoutResult, floor_sender, measure, ours_sender  # noqa: E402
-from bench.support.report import percentile, ratio, save, table  # noqa: E402
-from bench.support.scenario import floor_spec, ours_spec  # noqa: E402
+from bench.loadgen.pool import WorkerPool
+from bench.loadgen.sender import Client
+from bench.support import directory, procs
+from bench.support.directory import Account
+from bench.support.fanout import FanoutResult, floor_sender, measure, ours_sender
+from bench.support.report import machine_note, percentile, ratio, save, table
+from bench.support.scenario import floor_spec, ours_spec
 
 
 def parse_args() -> argparse.Namespace:
@@ -40,6 +40,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--port", type=int, default=9350, help="nodes on PORT and PORT+1, the floor on PORT+2")
     parser.add_argument("--timeout", type=float, default=30)
+    parser.add_argument("--connect-concurrency", type=int, default=100,
+                        help="handshakes each load-generator process keeps in flight while connecting")
+    parser.add_argument("--deadline", type=float, default=1800, help="give up (servers stopped) after this many s")
     return parser.parse_args()
 
 
@@ -54,8 +57,8 @@ async def run_setup(args: argparse.Namespace, name: str, url: str, nodes: int, r
     await sender.connect(f"ws://127.0.0.1:{ports[0]}/ws", accounts[directory.sender_mobile(0)].token)
     specs = [ours_spec(i, accounts[directory.recipient_mobile(i)].token, port=ports[i % nodes])
              for i in range(max(sizes))]
-    connected = await pool.connect(specs, concurrency=100)
-    print(f"{name}: {connected['ok']:,} connected over {nodes} node(s) ({connected['failed']} failed)")
+    connected = await pool.connect(specs, concurrency=args.connect_concurrency, require_all=True)
+    print(f"{name}: {connected['ok']:,} connected over {nodes} node(s) ({connected['retries']} retries)")
     results = {size: await measure(pool, ours_sender(sender, groups[size]), set(range(size)),
                                    runs=args.runs, warmup=args.warmup, timeout=args.timeout)
                for size in sizes}
@@ -99,9 +102,14 @@ async def run_floor(args: argparse.Namespace, sizes: list[int], pool: WorkerPool
 
 async def main() -> None:
     args = parse_args()
+    await procs.run_bounded(lambda: run(args), args.deadline)
+
+
+async def run(args: argparse.Namespace) -> None:
     sizes = sorted(int(s) for s in args.sizes.split(","))
     procs.raise_nofile()
     async with procs.Processes() as ps, WorkerPool("127.0.0.1", args.port, args.workers) as pool:
+        print(machine_note())
         print(f"load generator: {pool.client_name}")
         url, accounts, _ = await directory.prepare("postgresql", "bench_twonode", max(sizes), 1, tuple(sizes))
         groups = await open_groups(args.port, url, accounts, sizes, ps)
@@ -121,6 +129,7 @@ async def main() -> None:
                          ratio(r.p(50), one.p(50)), ratio(r.p(50), floor.p(50)), r.lost_runs])
     print(f"\nFan-out on PostgreSQL, send → last recipient, ms ({args.runs} runs; load generator: {pool.client_name})")
     print(table(["recipients", "set-up", "p50", "p99", "first p50", "vs 1 node", "vs floor", "timeouts"], rows))
+    print(machine_note())
     print(f"raw figures: {save('im_twonode', {'args': vars(args), **{k: {s: vars(r) for s, r in v.items()} for k, v in results.items()}})}")
 
 

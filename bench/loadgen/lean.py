@@ -33,8 +33,18 @@ def client_frame(opcode: int, payload: bytes) -> bytes:
 class LeanSocket(asyncio.Protocol):
     """One websocket connection. ``opened`` resolves after the 101; ``closed`` when the TCP closes."""
 
-    __slots__ = ("host", "path", "on_text", "transport", "opened", "closed", "_buf",
-                 "_handshaken", "_fragments", "tag")
+    __slots__ = (
+        "_buf",
+        "_fragments",
+        "_handshaken",
+        "closed",
+        "host",
+        "on_text",
+        "opened",
+        "path",
+        "tag",
+        "transport",
+    )
 
     def __init__(self, host: str, path: str, on_text: FrameCallback, tag: object = None) -> None:
         loop = asyncio.get_running_loop()
@@ -153,5 +163,9 @@ async def open_socket(host: str, port: int, path: str, on_text: FrameCallback, *
     loop = asyncio.get_running_loop()
     _, proto = await asyncio.wait_for(loop.create_connection(
         lambda: LeanSocket(f"{host}:{port}", path, on_text, tag), host, port), timeout)
-    await asyncio.wait_for(proto.opened, timeout)
+    try:
+        await asyncio.wait_for(proto.opened, timeout)
+    except BaseException:
+        proto.abort()  # never leave a half-open socket behind a failed attempt
+        raise
     return proto

@@ -47,7 +47,9 @@ class _Worker:
                     future.set_result(message)
         for future in [*self.replies.values(), *self.done.values(), self.hello]:
             if not future.done():
-                future.set_exception(WorkerError(f"load-generator worker {self.index} exited"))
+                future.set_exception(WorkerError(
+                    f"load-generator worker {self.index} exited; see bench/out/loadgen-{self.index}.log"))
+                future.exception()  # retrieved here: not every future has a waiter
 
 
 class WorkerPool:
@@ -64,10 +66,13 @@ class WorkerPool:
 
     async def start(self) -> None:
         env = dict(os.environ)
+        (BENCH / "out").mkdir(exist_ok=True)
         for index in range(self.size):
-            proc = await asyncio.create_subprocess_exec(
-                sys.executable, str(BENCH / "loadgen" / "worker.py"), self.host, str(self.port),
-                stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, env=env, limit=1 << 28)
+            with open(BENCH / "out" / f"loadgen-{index}.log", "w") as log:  # the child keeps its copy
+                proc = await asyncio.create_subprocess_exec(
+                    sys.executable, str(BENCH / "loadgen" / "worker.py"), self.host, str(self.port),
+                    stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=log, env=env,
+                    limit=1 << 28)
             self.workers.append(_Worker(index, proc))
         hellos = await asyncio.wait_for(asyncio.gather(*(w.hello for w in self.workers)), 30)
         self.loop_name = hellos[0]["loop"]
@@ -87,7 +92,7 @@ class WorkerPool:
         for worker in self.workers:
             try:
                 await asyncio.wait_for(worker.proc.wait(), 15)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 worker.proc.kill()
                 await worker.proc.wait()
             worker.reader.cancel()
@@ -121,8 +126,12 @@ class WorkerPool:
             for w in self.workers)))
 
     async def connect(self, specs: list[dict[str, Any]], *, concurrency: int = 100,
-                      timeout: float = 60) -> dict[str, Any]:
-        """Open (or re-open) connections; a spec is ``{cid, path, auth?, send?, port?}``."""
+                      timeout: float = 60, require_all: bool = False) -> dict[str, Any]:
+        """Open (or re-open) connections; a spec is ``{cid, path, auth?, send?, port?}``.
+
+        ``concurrency`` bounds the handshakes each worker has in flight. With ``require_all`` a
+        connection that still fails after its retries raises :class:`WorkerError`.
+        """
         by_worker: dict[int, list[dict]] = {w.index: [] for w in self.workers}
         for i, spec in enumerate(specs):
             worker = self.where.get(spec["cid"]) or self.workers[i % self.size]
@@ -133,9 +142,14 @@ class WorkerPool:
         replies = await self.each("connect", timeout=timeout * 3 + 60, per_worker={
             index: {"conns": conns, "concurrency": concurrency, "conn_timeout": timeout}
             for index, conns in by_worker.items()})
-        return {"ok": sum(r["ok"] for r in replies), "failed": sum(r["failed"] for r in replies),
-                "examples": [e for r in replies for e in r["examples"]][:3],
-                "first": min(r["first"] for r in replies), "last": max(r["last"] for r in replies)}
+        result = {"ok": sum(r["ok"] for r in replies), "failed": sum(r["failed"] for r in replies),
+                  "retries": sum(r["retries"] for r in replies),
+                  "examples": [e for r in replies for e in r["examples"]][:3],
+                  "first": min(r["first"] for r in replies), "last": max(r["last"] for r in replies)}
+        if require_all and result["failed"]:
+            raise WorkerError(f"{result['failed']} of {len(specs)} connections failed after retries, "
+                              f"e.g. {result['examples']}")
+        return result
 
     async def arm(self, marker: str | None, recipients: set[int] | None = None, *, expect: int = 1,
                   track: bool = False) -> dict[int, int]:
@@ -154,7 +168,7 @@ class WorkerPool:
         futures = [w.done[marker] for w in self.workers if marker in w.done]
         try:
             done = await asyncio.wait_for(asyncio.gather(*futures), timeout)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             return None
         return {"first": min(d["first"] for d in done), "last": max(d["last"] for d in done),
                 "conns": sum(d["conns"] for d in done)}

@@ -18,7 +18,7 @@ from typing import Any
 if __package__ in (None, ""):  # run as a file: the repository root, not loadgen/, goes first
     sys.path[0] = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from bench.loadgen.lean import LeanSocket, open_socket  # noqa: E402
+from bench.loadgen.lean import LeanSocket, open_socket
 
 READY = b'"ev":"sync.'
 REPLY = b'{"v":1,"re":"'
@@ -42,8 +42,22 @@ def loop_kind() -> str:
 class Conn:
     """What the worker knows about one connection."""
 
-    __slots__ = ("cid", "port", "path", "auth", "send", "sock", "ready", "cursor", "marks", "seen",
-                 "sent", "acked", "in_flight", "failed")
+    __slots__ = (
+        "acked",
+        "auth",
+        "cid",
+        "cursor",
+        "failed",
+        "in_flight",
+        "marks",
+        "path",
+        "port",
+        "ready",
+        "seen",
+        "send",
+        "sent",
+        "sock",
+    )
 
     def __init__(self, spec: dict[str, Any]) -> None:
         self.cid: int = spec["cid"]
@@ -80,6 +94,7 @@ class Worker:
         self.errors = 0
         self.sending_until = 0.0
         self.window = 1
+        self.retries = 0
         self.out = sys.stdout
 
     # --- frames ------------------------------------------------------------------------------
@@ -137,8 +152,10 @@ class Worker:
 
     # --- commands ----------------------------------------------------------------------------
 
-    async def connect(self, specs: list[dict[str, Any]], concurrency: int, timeout: float) -> dict[str, Any]:
+    async def connect(self, specs: list[dict[str, Any]], concurrency: int, timeout: float,
+                      retries: int = 3) -> dict[str, Any]:
         started = time.monotonic()
+        self.retries = 0
         gate = asyncio.Semaphore(concurrency)
         conns = [self.conns.get(s["cid"]) or Conn(s) for s in specs]
         for conn, spec in zip(conns, specs):
@@ -147,27 +164,41 @@ class Worker:
             self.conns[conn.cid] = conn
 
         async def one(conn: Conn) -> bool:
+            """Open, authenticate, wait for the sync event. A failed handshake, or a socket the
+            server closes before the sync event, is retried after a short backoff (as a real
+            client would) up to ``retries`` more times; each retry is counted and reported."""
             loop = asyncio.get_running_loop()
-            conn.ready = loop.create_future()
-            conn.failed = ""
-            async with gate:
-                try:
-                    conn.sock = await open_socket(self.host, conn.port or self.port, conn.path, self.on_text,
-                                                  tag=conn, timeout=timeout)
-                    if conn.auth:
-                        conn.sock.send_text(conn.auth.replace("@CURSOR@", str(conn.cursor)))
-                except (OSError, asyncio.TimeoutError) as exc:
-                    conn.failed = repr(exc)
+            for attempt in range(retries + 1):
+                conn.ready = loop.create_future()
+                async with gate:  # the gate bounds handshakes in flight, sync event included
+                    try:
+                        sock = conn.sock = await open_socket(self.host, conn.port or self.port, conn.path,
+                                                             self.on_text, tag=conn, timeout=timeout)
+                        if conn.auth:
+                            sock.send_text(conn.auth.replace("@CURSOR@", str(conn.cursor)))
+                    except (TimeoutError, OSError) as exc:
+                        conn.failed = repr(exc)
+                    else:
+                        done, _ = await asyncio.wait({conn.ready, sock.closed}, timeout=timeout,
+                                                     return_when=asyncio.FIRST_COMPLETED)
+                        if conn.ready.done():
+                            conn.failed = "" if conn.ready.result() else conn.failed
+                            return conn.ready.result()
+                        if not done:
+                            conn.failed = "no sync event in time"
+                            sock.abort()
+                            return False
+                        conn.failed = "closed by the server before the sync event"
+                if attempt == retries:
                     return False
-            try:
-                return await asyncio.wait_for(conn.ready, timeout)
-            except asyncio.TimeoutError:
-                conn.failed = "no sync event in time"
-                return False
+                self.retries += 1
+                await asyncio.sleep(0.2 * (attempt + 1))
+            return False
 
         results = await asyncio.gather(*(one(c) for c in conns))
         failures = [c.failed for c in conns if c.failed][:3]
         return {"ok": sum(results), "failed": len(results) - sum(results), "examples": failures,
+                "retries": self.retries,
                 "first": started, "last": time.monotonic()}
 
     def arm(self, marker: str | None, expect: int, want: int | None, track: bool) -> dict[str, Any]:
@@ -283,7 +314,7 @@ async def serve_commands(worker: Worker, loop_name: str) -> None:
     async def run(request: dict[str, Any]) -> None:
         try:
             worker.emit({"id": request["id"], **await worker.handle(request)})
-        except Exception as exc:  # the parent sees the error instead of hanging
+        except Exception as exc:  # noqa: BLE001 - the parent sees the error instead of hanging
             worker.emit({"id": request["id"], "error": repr(exc)})
 
     while line := await reader.readline():
@@ -297,7 +328,7 @@ async def serve_commands(worker: Worker, loop_name: str) -> None:
 
 
 def main() -> None:
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
     host, port = sys.argv[1], int(sys.argv[2])
     loop_name = loop_kind()

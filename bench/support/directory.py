@@ -19,10 +19,10 @@ from pathlib import Path
 
 from sqlalchemy import insert, select
 
+from bench.support.procs import OUT, ROOT, ZHENGDING
 from orgchart import models as om
 from orgchart.infra.db import create_engine
 from orgchart.security import new_token, token_digest
-from bench.support.procs import OUT, ROOT, ZHENGDING
 
 COUNTY = "330802000000"
 PG_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"

@@ -12,6 +12,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import aiohttp
@@ -116,8 +117,14 @@ class Server:
 
 def ours(name: str, port: int, database_url: str, *, redis_url: str | None = None,
          extra_env: dict[str, str] | None = None) -> Server:
+    """``zhengding serve`` with the load settings; ``BENCH_SERVER_PRELUDE`` (an experiment, e.g.
+    ``import gc; gc.freeze()``) runs Python code in the server process before the CLI starts."""
     argv = [str(ZHENGDING), "--database-url", database_url, "serve", "--host", "127.0.0.1",
             "--port", str(port), "--no-demo"]
+    prelude = os.environ.get("BENCH_SERVER_PRELUDE")
+    if prelude:
+        argv = [sys.executable, "-c", f"{prelude}\nimport sys\nfrom clients.cli.main import main\n"
+                f"sys.argv[0] = 'zhengding'\nsys.exit(main())", *argv[1:]]
     if redis_url:
         argv += ["--redis-url", redis_url]
     return Server(name, argv, port, {**LOAD_SETTINGS, **(extra_env or {})})
@@ -125,6 +132,21 @@ def ours(name: str, port: int, database_url: str, *, redis_url: str | None = Non
 
 def floor(name: str, port: int) -> Server:
     return Server(name, [sys.executable, str(BENCH / "floor_server.py"), "--port", str(port)], port)
+
+
+async def run_bounded(main: Callable[[], Awaitable[None]], seconds: float) -> None:
+    """Run ``main`` with a deadline; SIGTERM/SIGHUP cancel it too, so servers are always stopped."""
+    loop = asyncio.get_running_loop()
+    task = asyncio.current_task()
+    assert task is not None
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        loop.add_signal_handler(sig, task.cancel)
+    try:
+        async with asyncio.timeout(seconds):
+            await main()
+    except TimeoutError:
+        print(f"gave up after {seconds:.0f} s (--deadline)", file=sys.stderr)
+        raise SystemExit(3) from None
 
 
 class Processes:
