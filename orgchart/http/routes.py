@@ -26,6 +26,7 @@ PREFIX = "/api/v1"
 def setup(app: web.Application) -> None:
     """Add the directory's routes (and the state they share) to ``app``."""
     app[COUNTS_CACHE] = SubtreeCountsCache()
+    app.setdefault(views_docs.OPENAPI_PARTS, [])  # other packages add their OpenAPI files
     app.router.add_routes([
         web.get(f"{PREFIX}/openapi.json", views_docs.openapi_view()),
         # accounts

@@ -1,4 +1,10 @@
-"""The OpenAPI 3.1 document of this API, served as JSON from the file beside this module."""
+"""The OpenAPI 3.1 document of the API, served as JSON.
+
+The directory's routes are described in ``openapi.json`` beside this module. Other packages
+that add routes under ``/api/v1/`` describe theirs in their own OpenAPI file and append its
+path to ``app[OPENAPI_PARTS]`` in their ``setup(app)``; the served document merges them
+(paths, components, tags), so clients see one description of the whole server.
+"""
 from __future__ import annotations
 
 import json
@@ -9,17 +15,33 @@ from typing import Any
 from aiohttp import web
 
 OPENAPI_FILE = Path(__file__).with_name("openapi.json")
+#: OpenAPI files of other packages' routes, merged into the served document.
+OPENAPI_PARTS = web.AppKey("openapi_parts", list)
 
 
-def load_openapi() -> dict[str, Any]:
-    return json.loads(OPENAPI_FILE.read_text(encoding="utf-8"))
+def load_openapi(parts: list[Path] | tuple[Path, ...] = ()) -> dict[str, Any]:
+    """The directory's document with ``parts`` merged in (a part's entries win)."""
+    document = json.loads(OPENAPI_FILE.read_text(encoding="utf-8"))
+    for part in parts:
+        extra = json.loads(Path(part).read_text(encoding="utf-8"))
+        document["paths"].update(extra.get("paths", {}))
+        for section, entries in extra.get("components", {}).items():
+            document["components"].setdefault(section, {}).update(entries)
+        names = {tag["name"] for tag in document.get("tags", [])}
+        document.setdefault("tags", []).extend(
+            tag for tag in extra.get("tags", []) if tag["name"] not in names
+        )
+    return document
 
 
 def openapi_view() -> Callable[[web.Request], Awaitable[web.Response]]:
-    """A handler serving the document, read once when the routes are set up."""
-    body = json.dumps(load_openapi(), ensure_ascii=False)
+    """A handler serving the merged document, built on the first request (after every setup)."""
+    built: list[str] = []
 
     async def openapi(request: web.Request) -> web.Response:
-        return web.Response(text=body, content_type="application/json", charset="utf-8")
+        if not built:
+            parts = request.app.get(OPENAPI_PARTS, [])
+            built.append(json.dumps(load_openapi(parts), ensure_ascii=False))
+        return web.Response(text=built[0], content_type="application/json", charset="utf-8")
 
     return openapi

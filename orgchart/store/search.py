@@ -104,12 +104,14 @@ class _Searcher:
         self.day = day
 
     async def _merged(
-        self, base: Select, alternatives: Sequence[Alternative], key: str, tie: Any
+        self, base: Select, alternatives: Sequence[Alternative], key: str
     ) -> list[dict[str, Any]]:
         """Run each alternative on ``base``; keep the first ``limit`` distinct rows."""
         rows: dict[Any, dict[str, Any]] = {}
         for alt in alternatives:
-            page = base.where(alt.condition).order_by(alt.order_by, tie).limit(self.limit)
+            # Order by the indexed column alone: a tie-breaker (``id``) would make PostgreSQL
+            # read every row of an equal-key run ("zw": thousands) before the first 20.
+            page = base.where(alt.condition).order_by(alt.order_by).limit(self.limit)
             for row in (await self.session.execute(page)).all():
                 found = dict(row._mapping)
                 if found[key] not in rows:
@@ -132,7 +134,7 @@ class _Searcher:
             initials=OrgUnit.name_initials,
             code=OrgUnit.code,
         )
-        rows = await self._merged(base, alternatives, "code", OrgUnit.code)
+        rows = await self._merged(base, alternatives, "code")
         return [
             {"kind": "unit", "code": r["code"], "name": r["name"], "level": r["level"],
              "match": r["match"], "_exact": r["_exact"]}
@@ -162,7 +164,7 @@ class _Searcher:
         alternatives = name_alternatives(
             self.query, name=Person.name, pinyin=Person.name_pinyin, initials=Person.name_initials
         )
-        rows = await self._merged(base, alternatives, "id", Person.id)
+        rows = await self._merged(base, alternatives, "id")
         posts = await HoldingStore(self.session).posts_held_by(
             [r["id"] for r in rows], self.day, enterprise_view=self.enterprise_view
         )
@@ -200,7 +202,7 @@ class _Searcher:
                 by_tag = by_tag.where(in_subtree(PostDuty.unit_path, self.path))
             if text:
                 by_tag = by_tag.where(starts_with(Post.title, text))
-            await collect(visible(by_tag).order_by(PostDuty.unit_path, PostDuty.post_id), "tag")
+            await collect(visible(by_tag).order_by(PostDuty.unit_path), "tag")
         elif text:
             by_title = select(Post.id).where(starts_with(Post.title, text))
             by_duty = (
@@ -213,7 +215,7 @@ class _Searcher:
                 by_title = by_title.where(in_subtree(Post.unit_path, self.path))
                 by_duty = by_duty.where(in_subtree(PostDuty.unit_path, self.path))
                 by_code = by_code.where(in_subtree(Post.unit_path, self.path))
-            await collect(visible(by_title).order_by(Post.title, Post.id), "title")
+            await collect(visible(by_title).order_by(Post.title), "title")
             await collect(visible(by_duty).order_by(PostDuty.tag, PostDuty.unit_path), "tag")
             if text[0].isdigit():
                 await collect(visible(by_code).order_by(Post.code), "code")
@@ -255,7 +257,7 @@ class _Searcher:
             initials=Enterprise.name_initials,
             code=Enterprise.credit_code,
         )
-        rows = await self._merged(base, alternatives, "credit_code", Enterprise.credit_code)
+        rows = await self._merged(base, alternatives, "credit_code")
         found = []
         for r in rows:
             tags = [t for t in (r.get("tags") or "").split(",") if t]

