@@ -1,10 +1,11 @@
 """Resolving a selector against the directory: counts, one page of posts and enterprises,
 and the people a notice would reach.
 
-The work is a fixed number of set-based queries whatever the size of the result: names
-(one query per kind), the three counts (one statement), the page of posts, the page of
-enterprises if the page reaches them, their duties and memberships, and the holders of just
-the page's posts. Nothing is loaded into Python to be counted.
+The work is a fixed number of set-based statements whatever the size of the result: the
+names (one query per kind), the three counts (one statement), the page of posts with their
+duties and current holders (one statement), and only when the page reaches them the page of
+enterprises, their memberships and their officers' holders. Nothing is loaded into Python to
+be counted.
 """
 from __future__ import annotations
 

@@ -422,6 +422,22 @@ async def test_to_json_is_plain_data(session) -> None:
     assert json.loads(json.dumps(body, ensure_ascii=False)) == body
 
 
+# --- the compiled selection other packages build on ---------------------------------------
+
+
+async def test_compiled_selection_yields_post_id_and_unit_path(session) -> None:
+    from orgchart.selectors.resolver import compile_text
+
+    parsed, compiled = await compile_text(session, "duty:村党支部书记 under:柯城区 + group:KC-KEY")
+    assert str(parsed) == "duty:村党支部书记 under:柯城区 + group:KC-KEY"
+    rows = sorted((await session.execute(compiled.posts)).all())
+    assert [path for _, path in rows] == ["330802001001", "330802001002", "330802002001"]
+    enterprise_ids = (await session.execute(compiled.enterprises)).scalars().all()
+    assert len(enterprise_ids) == 2
+    _, posts_only = await compile_text(session, "duty:河长")
+    assert posts_only.enterprises is None
+
+
 # --- recipients ---------------------------------------------------------------------------
 
 
