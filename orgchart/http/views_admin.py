@@ -5,7 +5,14 @@ from aiohttp import web
 
 from orgchart.http.auth import login_required
 from orgchart.http.errors import error_response
-from orgchart.http.views_common import admin, directory, json_response, path_int, read_json, read_object
+from orgchart.http.views_common import (
+    admin,
+    directory,
+    json_response,
+    path_int,
+    read_json,
+    read_object,
+)
 from orgchart.service.viewer import Viewer
 
 

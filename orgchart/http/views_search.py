@@ -4,7 +4,14 @@ from __future__ import annotations
 from aiohttp import web
 
 from orgchart.http.auth import login_required
-from orgchart.http.views_common import MAX_LIMIT, date_query, directory, int_query, json_response, paging
+from orgchart.http.views_common import (
+    MAX_LIMIT,
+    date_query,
+    directory,
+    int_query,
+    json_response,
+    paging,
+)
 from orgchart.service.viewer import Viewer
 
 

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from orgchart.codes import CodeError, validate_mobile
 from orgchart.errors import AuthenticationFailed, InvalidInput, NotFound
+from orgchart.infra.audit import record
 from orgchart.security import hash_password, new_token, token_digest, verify_password
 from orgchart.service.present import iso
 from orgchart.service.viewer import Viewer
@@ -28,7 +29,7 @@ KEEP_EXPIRED = dt.timedelta(days=7)
 
 
 def utc_now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
+    return dt.datetime.now(dt.UTC)
 
 
 class AccountService:
@@ -55,6 +56,14 @@ class AccountService:
             stored_hash = person["password_hash"] if person else None
             # argon2 takes tens of milliseconds of CPU: keep it off the event loop.
             if not await asyncio.to_thread(verify_password, stored_hash, password):
+                # The reason goes to the audit log (admins) only; the answer stays the same for all.
+                # What was typed is not stored unless it is a valid mobile: it may be a password.
+                reason = ("invalid_mobile" if number is None else "unknown_mobile" if person is None
+                          else "not_activated" if stored_hash is None else "wrong_password")
+                async with session.begin():
+                    await record(session, actor=person["id"] if person else None,
+                                 action="login.failed", target=f"mobile:{number or '-'}",
+                                 result="denied", details={"reason": reason})
                 raise AuthenticationFailed(LOGIN_FAILED)
             assert person is not None
             token = new_token()
@@ -63,7 +72,9 @@ class AccountService:
             async with session.begin():
                 tokens = TokenStore(session)
                 await tokens.prune(person["id"], now - KEEP_EXPIRED)
-                await tokens.add(person["id"], token_digest(token), now, expires_at)
+                token_id = await tokens.add(person["id"], token_digest(token), now, expires_at)
+                await record(session, actor=person["id"], action="login",
+                             target=f"person:{person['id']}", details={"token": token_id})
         return {
             "token": token,
             "expires_at": iso(expires_at),
@@ -85,6 +96,8 @@ class AccountService:
             return
         async with self._sessions() as session, session.begin():
             await TokenStore(session).revoke(viewer.token_id, self._clock())
+            await record(session, actor=viewer.person_id, action="logout",
+                         target=f"token:{viewer.token_id}")
 
     async def revoke_tokens(self, viewer: Viewer, person_id: int) -> int:
         """Admins sign a person out everywhere; returns how many live tokens were revoked."""
@@ -92,9 +105,12 @@ class AccountService:
         async with self._sessions() as session, session.begin():
             if await PersonStore(session).by_id(person_id) is None:
                 raise NotFound(f"人员 {person_id} 不存在")
-            return await TokenStore(session).revoke_all(person_id, self._clock())
+            revoked = await TokenStore(session).revoke_all(person_id, self._clock())
+            await record(session, actor=viewer.person_id, action="token.revoke",
+                         target=f"person:{person_id}", details={"revoked": revoked})
+            return revoked
 
-    async def activate(self, viewer: Viewer, person_id: int, password: str) -> dict[str, Any]:
+    async def activate(self, viewer: Viewer, person_id: int, password: object) -> dict[str, Any]:
         """Admins set a person's first (or a new) password; existing tokens are revoked."""
         viewer.require_admin()
         if not isinstance(password, str):
@@ -111,6 +127,8 @@ class AccountService:
             await people.set_password_hash(person_id, password_hash)
             # A reset password must not leave an attacker's old session alive.
             revoked = await TokenStore(session).revoke_all(person_id, self._clock())
+            await record(session, actor=viewer.person_id, action="account.activate",
+                         target=f"person:{person_id}", details={"revoked_tokens": revoked})
         return {
             "person": {"id": person["id"], "name": person["name"], "role": person["role"]},
             "activated": True,

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from orgchart.codes import CodeError, validate_mobile
 from orgchart.errors import Conflict, InvalidInput, NotFound
+from orgchart.infra.audit import record
 from orgchart.service.present import holder_json
 from orgchart.service.viewer import Viewer
 from orgchart.store.holdings import KIND_ORDER, HoldingStore
@@ -85,6 +86,11 @@ class AdminService:
 
         located = list(located_records(document))  # shape errors surface before any work
         report = await import_located(self._sessions, located)
+        # The importer commits (or writes nothing) in its own transaction; the entry follows it.
+        async with self._sessions() as session, session.begin():
+            await record(session, actor=viewer.person_id, action="directory.import",
+                         target=f"records:{len(located)}", result="ok" if report.ok else "error",
+                         details={"counts": report.counts, "errors": len(report.errors)})
         if report.ok:
             self._on_change()
         return report
@@ -120,6 +126,11 @@ class AdminService:
             await posts.update(post["id"], values)
             if duties is not None:
                 await posts.set_duties(post, [t.strip() for t in duties])
+            changed = dict(values)
+            if duties is not None:
+                changed["duties"] = [t.strip() for t in duties]
+            await record(session, actor=viewer.person_id, action="directory.change",
+                         target=f"post:{code}", details={"changes": changed})
         self._on_change()
 
     async def start_holding(self, viewer: Viewer, code: str, body: dict[str, Any]) -> dict[str, Any]:
@@ -139,6 +150,9 @@ class AdminService:
                 raise Conflict(f"{person['name']} 已担任岗位 {code}")
             holding_id = await holdings.start(post["id"], person["id"], kind, start)
             found = await holdings.by_id(holding_id)
+            await record(session, actor=viewer.person_id, action="role.change", target=f"post:{code}",
+                         details={"change": "start", "person": person["id"], "holding": holding_id,
+                                  "kind": kind, "start": start.isoformat()})
         self._on_change()
         assert found is not None
         return holder_json(found, enterprise_view=False)
@@ -173,6 +187,9 @@ class AdminService:
                 raise InvalidInput(f"结束日期 {end} 必须晚于开始日期 {found['start_date']}",
                                    details={"field": "end"})
             await holdings.end(holding_id, end)
+            await record(session, actor=viewer.person_id, action="role.change",
+                         target=f"holding:{holding_id}",
+                         details={"change": "end", "person": found["person_id"], "end": end.isoformat()})
             found = await holdings.by_id(holding_id)
         self._on_change()
         assert found is not None

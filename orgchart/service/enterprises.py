@@ -105,9 +105,12 @@ class EnterpriseService:
         store = VirtualOrgStore(session)
         org = await store.by_code(code)
         own = await self._own_enterprises(session, viewer)
-        if org is not None and own is not None:
-            if org["id"] not in {row["id"] for row in await store.all(enterprise_ids=own)}:
-                org = None
+        if (
+            org is not None
+            and own is not None
+            and org["id"] not in {row["id"] for row in await store.all(enterprise_ids=own)}
+        ):
+            org = None  # not one of the external user's virtual orgs: as if it did not exist
         if org is None:
             raise NotFound(f"虚拟组织 {code} 不存在")
         return org
@@ -126,7 +129,7 @@ class EnterpriseService:
         for g in reversed(groups):
             if g["parent_id"] is not None and g["parent_id"] in nodes:
                 nodes[g["parent_id"]]["members"] += nodes[g["id"]]["members"]
-        roots = []
+        roots: list[dict[str, Any]] = []
         for g in groups:
             parent = nodes.get(g["parent_id"]) if g["parent_id"] is not None else None
             (parent["groups"] if parent else roots).append(nodes[g["id"]])

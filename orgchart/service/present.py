@@ -11,7 +11,7 @@ def iso(value: dt.date | dt.datetime | None) -> str | None:
     if value is None:
         return None
     if isinstance(value, dt.datetime) and value.tzinfo is None:
-        value = value.replace(tzinfo=dt.timezone.utc)  # SQLite hands back naive UTC
+        value = value.replace(tzinfo=dt.UTC)  # SQLite hands back naive UTC
     return value.isoformat()
 
 

@@ -9,10 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import ColumnElement, and_
-from sqlalchemy.sql.elements import ColumnElement as _Column
 
 from orgchart.pinyin import normalise_query, search_keys
-from orgchart.store.ranges import starts_with
+from orgchart.store.ranges import Column, starts_with
 
 
 @dataclass(frozen=True)
@@ -21,16 +20,16 @@ class Alternative:
 
     match: str
     condition: ColumnElement[bool]
-    order_by: _Column
+    order_by: Column
 
 
 def name_alternatives(
     text: str,
     *,
-    name: _Column,
-    pinyin: _Column,
-    initials: _Column,
-    code: _Column | None = None,
+    name: Column,
+    pinyin: Column,
+    initials: Column,
+    code: Column | None = None,
 ) -> list[Alternative]:
     """The ways ``text`` may match a row with these columns, most specific first."""
     query = normalise_query(text)

@@ -8,10 +8,15 @@ deployment guide requires.
 """
 from __future__ import annotations
 
+from typing import Any, TypeAlias
+
 from sqlalchemy import ColumnElement, and_
-from sqlalchemy.sql.elements import ColumnElement as _Column
+from sqlalchemy.orm import InstrumentedAttribute
 
 from orgchart.codes import path_upper_bound
+
+#: A column of a model (``Person.name``) or any column expression.
+Column: TypeAlias = ColumnElement[Any] | InstrumentedAttribute[Any]
 
 
 def prefix_upper(prefix: str) -> str:
@@ -24,11 +29,11 @@ def prefix_upper(prefix: str) -> str:
     return prefix[:-1] + chr(ord(last) + 1)
 
 
-def starts_with(column: _Column, prefix: str) -> ColumnElement[bool]:
+def starts_with(column: Column, prefix: str) -> ColumnElement[bool]:
     """``column`` starts with ``prefix``, as an index range."""
     return and_(column >= prefix, column < prefix_upper(prefix))
 
 
-def in_subtree(column: _Column, path: str) -> ColumnElement[bool]:
+def in_subtree(column: Column, path: str) -> ColumnElement[bool]:
     """A materialised division path ``column`` lies at or under ``path``."""
     return and_(column >= path, column < path_upper_bound(path))

@@ -65,7 +65,7 @@ class TokenStore:
             )
             .values(revoked_at=now)
         )
-        return result.rowcount or 0
+        return getattr(result, "rowcount", 0) or 0  # a CursorResult for UPDATE
 
     async def prune(self, person_id: int, before: dt.datetime) -> None:
         """Forget a person's tokens that expired before ``before`` (keeps the table small)."""

@@ -10,7 +10,15 @@ from typing import Any
 from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from orgchart.models import Department, Enterprise, OrgUnit, Post, VirtualGroup, VirtualMembership, VirtualOrg
+from orgchart.models import (
+    Department,
+    Enterprise,
+    OrgUnit,
+    Post,
+    VirtualGroup,
+    VirtualMembership,
+    VirtualOrg,
+)
 from orgchart.store.ranges import starts_with
 
 

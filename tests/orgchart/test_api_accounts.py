@@ -28,7 +28,7 @@ async def api(aiohttp_client, db_url):
 
 
 async def test_login_gives_an_opaque_token_stored_only_as_its_hash(api):
-    before = dt.datetime.now(dt.timezone.utc)
+    before = dt.datetime.now(dt.UTC)
     response = await api.post("/api/v1/login", json={"mobile": OFFICIAL, "password": PASSWORD})
     assert response.status == 200
     body = await response.json()
@@ -85,7 +85,7 @@ async def test_expired_token_is_refused(api):
     await get_json(api, "/api/v1/me", headers)
     async with api.app[SESSIONS]() as session, session.begin():
         await session.execute(
-            update(AuthToken).values(expires_at=dt.datetime.now(dt.timezone.utc) - dt.timedelta(seconds=1))
+            update(AuthToken).values(expires_at=dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1))
         )
     assert_error(await get_json(api, "/api/v1/me", headers, status=401), "unauthenticated")
 

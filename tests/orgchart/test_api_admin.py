@@ -10,7 +10,15 @@ from aiohttp import web
 from orgchart.http import routes
 from orgchart.http.views_docs import load_openapi
 from tests.orgchart import sample
-from tests.orgchart.api_fixtures import ADMIN, ENTERPRISE_USER, OFFICIAL, assert_error, get_json, login, start_api
+from tests.orgchart.api_fixtures import (
+    ADMIN,
+    ENTERPRISE_USER,
+    OFFICIAL,
+    assert_error,
+    get_json,
+    login,
+    start_api,
+)
 
 DOCUMENT = {
     "format": "zhengding-directory/1",

@@ -7,7 +7,14 @@ import pytest
 
 from orgchart.service.counts_cache import SubtreeCountsCache
 from tests.orgchart import sample
-from tests.orgchart.api_fixtures import ENTERPRISE_USER, OFFICIAL, assert_error, get_json, login, start_api
+from tests.orgchart.api_fixtures import (
+    ENTERPRISE_USER,
+    OFFICIAL,
+    assert_error,
+    get_json,
+    login,
+    start_api,
+)
 
 JZ = sample.TAX_KC + "-JZ"  # 柯城区税务局局长, serves enterprises
 VILLAGE_SJ = sample.VILLAGE_A + "-SJ"  # 府山村党支部书记, internal

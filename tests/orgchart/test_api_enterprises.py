@@ -5,7 +5,14 @@ import pytest
 
 from orgchart.codes import make_credit_code
 from tests.orgchart import sample
-from tests.orgchart.api_fixtures import ENTERPRISE_USER, OFFICIAL, assert_error, get_json, login, start_api
+from tests.orgchart.api_fixtures import (
+    ENTERPRISE_USER,
+    OFFICIAL,
+    assert_error,
+    get_json,
+    login,
+    start_api,
+)
 
 
 @pytest.fixture

@@ -4,7 +4,14 @@ from __future__ import annotations
 import pytest
 
 from tests.orgchart import sample
-from tests.orgchart.api_fixtures import ENTERPRISE_USER, OFFICIAL, assert_error, get_json, login, start_api
+from tests.orgchart.api_fixtures import (
+    ENTERPRISE_USER,
+    OFFICIAL,
+    assert_error,
+    get_json,
+    login,
+    start_api,
+)
 
 HANGZHOU = [{"kind": "unit", "code": "330100000000", "name": "杭州市"}]
 

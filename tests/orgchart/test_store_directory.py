@@ -53,7 +53,7 @@ async def test_holders_on_a_date_and_posts_held(loaded):
 
 
 async def test_tokens_expire_and_revoke(loaded):
-    now = dt.datetime(2025, 1, 1, 12, tzinfo=dt.timezone.utc)
+    now = dt.datetime(2025, 1, 1, 12, tzinfo=dt.UTC)
     hour = dt.timedelta(hours=1)
     async with loaded() as session, session.begin():
         person = await PersonStore(session).by_mobile("13800000001")
