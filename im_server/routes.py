@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from im_server import http_notices
+from im_server import http_audit, http_notices
 from im_server.gateway import websocket_endpoint
 from im_server.keys import MESSAGING
 from im_server.tickets import issue_ticket
@@ -21,4 +21,5 @@ async def ws_ticket(request: web.Request, viewer: Viewer) -> web.Response:
 def setup(app: web.Application) -> None:
     app.router.add_get("/ws", websocket_endpoint)
     app.router.add_post("/api/v1/ws-ticket", ws_ticket)
+    http_audit.setup(app)
     app.router.add_routes(http_notices.routes())

@@ -5,7 +5,7 @@ import argparse
 import logging
 import sys
 
-from clients.cli import db_commands, org_commands, serve_command
+from clients.cli import db_commands, messaging_commands, org_commands, serve_command
 from orgchart import __version__
 from orgchart.errors import ZhengdingError
 from orgchart.infra.config import ConfigError
@@ -20,6 +20,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve_command.register(commands)
     db_commands.register(commands)
     org_commands.register(commands)
+    messaging_commands.register(commands)
     return parser
 
 
