@@ -5,7 +5,9 @@ from aiohttp import web
 
 from im_server import http_audit, http_notices
 from im_server.gateway import websocket_endpoint
+from im_server.handlers.search import search_messages_view
 from im_server.keys import MESSAGING
+from im_server.media import views as media_views
 from im_server.tickets import issue_ticket
 from orgchart.http.auth import login_required
 from orgchart.http.views_common import json_response
@@ -23,3 +25,5 @@ def setup(app: web.Application) -> None:
     app.router.add_post("/api/v1/ws-ticket", ws_ticket)
     http_audit.setup(app)
     app.router.add_routes(http_notices.routes())
+    app.router.add_get("/api/v1/search/messages", search_messages_view)
+    media_views.setup(app)

@@ -5,7 +5,7 @@ import asyncio
 
 from alembic import context
 
-from migrations.models import target_metadata
+from migrations.models import include_name, target_metadata
 from orgchart.infra.db import create_engine
 
 config = context.config
@@ -18,6 +18,8 @@ def run_on(connection) -> None:
         # SQLite cannot ALTER most things; batch mode rebuilds the table instead.
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        # the message-search index objects live outside the models (migration 0003)
+        include_name=include_name,
     )
     with context.begin_transaction():
         context.run_migrations()
