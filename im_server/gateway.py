@@ -93,7 +93,7 @@ class _Session:
     async def start(self, viewer: Viewer, cursor: int | None, request_id: str | None = None) -> None:
         """Register the connection (live events start queueing), answer, then replay."""
         self.viewer = viewer
-        self.core.authenticated()
+        self.core.authenticated(self.rt.rate_limit_for(viewer.person_id))
         self.connection = Connection(self.ws, viewer.person_id, max_queue=self.rt.settings.ws_queue_limit)
         self.rt.hub.add(self.connection)
         if request_id is not None:  # the client learns it is in before replayed events arrive

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+import weakref
 from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -16,6 +17,7 @@ from im_server.delivery.dispatcher import Dispatcher
 from im_server.delivery.hub import Hub
 from im_server.notifier import Notifier, OutboxNotifier
 from im_server.presence import Presence, make_presence
+from im_server.protocol.ratelimit import TokenBucket
 from im_server.scheduler import PeriodicJob, Scheduler
 from orgchart.infra.config import Settings
 from orgchart.service.accounts import AccountService
@@ -40,6 +42,8 @@ class Messaging:
     #: How DING re-reminders reach people (default: recorded in the notifier outbox).
     notifier: Notifier = field(default_factory=OutboxNotifier)
     scheduler: Scheduler = field(init=False)
+    _rate_limits: weakref.WeakValueDictionary[int, TokenBucket] = field(
+        init=False, default_factory=weakref.WeakValueDictionary)
 
     def __post_init__(self) -> None:
         tick = self.settings.scheduler_tick_seconds
@@ -63,6 +67,15 @@ class Messaging:
             accounts=AccountService(sessions, token_ttl_seconds=settings.token_ttl_seconds),
             node_id=node_id, notifier=notifier or OutboxNotifier(),
         )
+
+    def rate_limit_for(self, person_id: int) -> TokenBucket:
+        """The user's request budget on this node, shared by all their connections: opening
+        more sockets does not buy more requests. Dropped when their last connection goes."""
+        bucket = self._rate_limits.get(person_id)
+        if bucket is None:
+            bucket = TokenBucket(rate=self.settings.ws_rate, burst=self.settings.ws_burst)
+            self._rate_limits[person_id] = bucket
+        return bucket
 
     async def start(self) -> None:
         await self.committer.start()

@@ -57,10 +57,13 @@ async def _mention_people(conn: AsyncConnection, mentions: list[dict], members: 
     return resolved, reached
 
 
-async def _check_media(conn: AsyncConnection, token: str, conversation_id: int) -> None:
-    media = (await conn.execute(select(m.Media.conversation_id).where(m.Media.token == token))).first()
+async def _check_media(conn: AsyncConnection, token: str, conversation_id: int) -> str:
+    """The attachment's file name, once it is known to belong to this conversation."""
+    media = (await conn.execute(select(m.Media.conversation_id, m.Media.filename)
+                                .where(m.Media.token == token))).first()
     if media is None or media.conversation_id != conversation_id:
         raise ProtocolError("not_found", "附件不存在或不属于该会话; 请先上传到此会话")
+    return media.filename
 
 
 async def send(ctx: Context, args: dict[str, Any]) -> dict[str, Any]:
@@ -80,8 +83,9 @@ async def send(ctx: Context, args: dict[str, Any]) -> dict[str, Any]:
             if args["as_post"] not in held:
                 raise ProtocolError("forbidden", f"您目前不在岗位 {args['as_post']} 上, 不能以该岗位身份发送")
             as_post_id = held[args["as_post"]][0]
-        if args["type"] in ("image", "file"):
-            await _check_media(conn, content["media"], conversation["id"])
+        text_for_search = search_text
+        if args["type"] in ("image", "file"):  # found by its file name
+            text_for_search = await _check_media(conn, content["media"], conversation["id"])
         if args.get("reply_to") is not None:
             quoted = await store.get(conn, args["reply_to"])
             if quoted is None or quoted.conversation_id != conversation["id"]:
@@ -93,7 +97,7 @@ async def send(ctx: Context, args: dict[str, Any]) -> dict[str, Any]:
             conn, conversation_id=conversation["id"], seq=seq, sender_id=ctx.me, as_post_id=as_post_id,
             client_msg_id=args["client_msg_id"], content_type=args["type"],
             body=json.dumps({"content": content, "mentions": resolved}, ensure_ascii=False),
-            search_text=search_text, reply_to_id=args.get("reply_to"), urgent=bool(args.get("urgent")),
+            search_text=text_for_search, reply_to_id=args.get("reply_to"), urgent=bool(args.get("urgent")),
             created_at=dt.datetime.now(dt.UTC))
         events = [Outgoing("message.new", {"message": message}, members | reached)]
         if args.get("urgent"):

@@ -90,8 +90,11 @@ class ProtocolCore:
         self.max_strikes = max_strikes
         self.strikes = 0  # consecutive rate-limited frames
 
-    def authenticated(self) -> None:
+    def authenticated(self, bucket: TokenBucket | None = None) -> None:
+        """From now on, draw from ``bucket`` (shared by all of the user's connections)."""
         self.state = State.READY
+        if bucket is not None:
+            self.bucket = bucket
 
     def receive(self, text: str, now: float) -> Reply | Dispatch | Close:
         if self.state is State.CLOSED:

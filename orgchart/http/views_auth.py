@@ -14,7 +14,7 @@ async def login(request: web.Request) -> web.Response:
     mobile, password = body.get("mobile"), body.get("password")
     if not isinstance(mobile, str) or not isinstance(password, str) or not mobile or not password:
         raise InvalidInput("请提供手机号 mobile 和密码 password")
-    return json_response(await accounts(request).login(mobile, password))
+    return json_response(await accounts(request).login(mobile, password, remote=request.remote))
 
 
 @login_required

@@ -44,8 +44,9 @@ class AccountService:
         self._ttl = dt.timedelta(seconds=token_ttl_seconds)
         self._clock = clock
 
-    async def login(self, mobile: str, password: str) -> dict[str, Any]:
-        """A new token for the person with this mobile and password."""
+    async def login(self, mobile: str, password: str, *, remote: str | None = None) -> dict[str, Any]:
+        """A new token for the person with this mobile and password (``remote``: client address,
+        for the audit log)."""
         try:
             number: str | None = validate_mobile(mobile)
         except CodeError:
@@ -63,7 +64,7 @@ class AccountService:
                 async with session.begin():
                     await record(session, actor=person["id"] if person else None,
                                  action="login.failed", target=f"mobile:{number or '-'}",
-                                 result="denied", details={"reason": reason})
+                                 result="denied", details={"reason": reason}, remote=remote)
                 raise AuthenticationFailed(LOGIN_FAILED)
             assert person is not None
             token = new_token()
@@ -74,7 +75,8 @@ class AccountService:
                 await tokens.prune(person["id"], now - KEEP_EXPIRED)
                 token_id = await tokens.add(person["id"], token_digest(token), now, expires_at)
                 await record(session, actor=person["id"], action="login",
-                             target=f"person:{person['id']}", details={"token": token_id})
+                             target=f"person:{person['id']}", details={"token": token_id},
+                             remote=remote)
         return {
             "token": token,
             "expires_at": iso(expires_at),

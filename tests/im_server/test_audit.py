@@ -57,6 +57,7 @@ async def test_logins_and_failures_are_recorded_but_never_the_password(api):
         ("mobile:-", "invalid_mobile", "denied"),  # what was typed may be a password: not kept
     ]
     assert failed[-1]["actor"]["id"] == me and failed[0]["actor"] is None
+    assert ok[-1]["remote"] == "127.0.0.1" and all(e["remote"] == "127.0.0.1" for e in failed)
     assert {e["action"] for e in await entries(api, admin, action="login*")} == {"login", "login.failed"}
 
     dump = await (await api.get("/api/v1/audit.csv", headers=admin)).text()

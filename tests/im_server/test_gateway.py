@@ -112,3 +112,13 @@ async def test_slow_client_is_disconnected_and_resumes(connect, im_server):
     resumed = await connect(LI, cursor=0 if not li.cursor else li.cursor)
     events = await resumed.wait_events(lambda e: e.get("ev") == "message.new")
     assert events[0]["data"]["message"]["content"]["text"] == "一"
+
+
+async def test_rate_limit_is_per_user_not_per_connection(connect):
+    """Two sockets of one user share one budget: 2 x 15 requests exceed a burst of 20."""
+    first, second = await connect(ZHANG), await connect(ZHANG)
+    replies = await asyncio.gather(*(client.call("ping") for client in (first, second) for _ in range(15)))
+    codes = [reply.get("error", {}).get("code") for reply in replies]
+    assert codes.count("rate_limited") >= 5
+    other = await connect(LI)  # someone else's budget is untouched
+    assert (await other.request("ping"))["time"]

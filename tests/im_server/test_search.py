@@ -148,3 +148,17 @@ def test_quoting_helpers():
     text = "一" * 40 + "河长制" + "二" * 40
     excerpt, (start, end) = snippet(text, "河长制")
     assert excerpt.startswith("…") and excerpt.endswith("…") and excerpt[start:end] == "河长制"
+
+
+async def test_files_are_found_by_their_name(connect):
+    from tests.im_server.test_media import upload
+
+    zhang, li = await connect("13800000001"), await connect("13800000002")
+    conversation = (await zhang.request("conv.open", kind="direct", person=li.person_id))["conversation"]["id"]
+    response = await upload(zhang, conversation, b"%PDF-1.4 plan", "河长制实施方案.pdf")
+    assert response.status == 201
+    token = (await response.json())["media"]
+    await zhang.request("msg.send", conversation=conversation, client_msg_id="f", type="file",
+                        content={"media": token})
+    found = await li.request("search", query="实施方案")
+    assert [match["type"] for match in found["matches"]] == ["file"]
