@@ -29,6 +29,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command != "db":  # migration chatter is only interesting when migrating by hand
         logging.getLogger("alembic").setLevel(logging.WARNING)
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)  # a line per tick otherwise
     try:
         return args.run(args) or 0
     except (ConfigError, ZhengdingError) as exc:

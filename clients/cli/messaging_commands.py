@@ -335,6 +335,20 @@ def describe_event(event: Event) -> str:
         return f"{prefix} 新会话 {conv.get('id')} «{conv.get('title')}» ({conv.get('kind')})"
     if event.type == "conversation.read":
         return f"{prefix} [会话 {data.get('conversation')}] 已读至第 {data.get('last_read_seq')} 条"
+    notice = data.get("notice") if isinstance(data.get("notice"), dict) else None
+    if event.type == "notice.new" and notice:
+        post = (notice.get("sender_post") or {}).get("title", "")
+        sender = f"{(notice.get('sender') or {}).get('name', '?')}({post})"
+        flags = "".join(flag for flag, on in (("[DING]", notice.get("urgent")),
+                                               ("[需确认]", notice.get("require_confirm"))) if on)
+        handed = " (岗位交接转来)" if data.get("handed_over") else ""
+        return f"{prefix} 通知 {notice.get('id')}{flags} «{notice.get('title')}» 来自 {sender}{handed}"
+    if event.type == "ding":
+        what = f"通知 {data.get('notice')} «{data.get('title', '')}»" if data.get("kind") == "notice" \
+            else f"消息 {data.get('message')}"
+        return f"{prefix} [DING] {what} 请尽快处理"
+    if event.type == "notice.transferred":
+        return f"{prefix} 通知 {data.get('notice')} 已随岗位交接转给继任者"
     return f"{prefix} {event.type} {json.dumps(data, ensure_ascii=False, separators=(',', ':'))}"
 
 

@@ -190,3 +190,16 @@ async def test_notice_send_and_status(base_url, notice_ops, capsys):
         assert await cli("notice", "send", "--server", base_url, "--as-post", sample.TOWN + "-SJ",
                          "--selector", "duty:河长", "--title", "t", "--body", "b") == 1
         assert "forbidden" in capsys.readouterr().err
+
+
+def test_tail_lines_for_notices_and_dings_are_readable():
+    from clients.sdk.frames import Event
+
+    notice = {"id": 7, "title": "防汛通知", "sender": {"id": 1, "name": "王建国"},
+              "sender_post": {"code": "X", "title": "局长"}, "require_confirm": True, "urgent": True}
+    line = messaging_commands.describe_event(Event("notice.new", 12, {"notice": notice}))
+    assert line.endswith("#12 通知 7[DING][需确认] «防汛通知» 来自 王建国(局长)")
+    ding = messaging_commands.describe_event(Event("ding", 13, {"kind": "notice", "notice": 7, "title": "防汛通知"}))
+    assert ding.endswith("[DING] 通知 7 «防汛通知» 请尽快处理")
+    moved = messaging_commands.describe_event(Event("notice.transferred", 14, {"notice": 7}))
+    assert "转给继任者" in moved
