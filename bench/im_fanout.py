@@ -6,8 +6,10 @@ hub) and on the floor (bench/floor_server.py: ``websockets.broadcast``), with th
 generator (bench/loadgen: lean raw-websocket receivers in several processes). All recipients
 stay connected for every size, so the 1,000 fan-out happens with 10,000 sockets open.
 
-Until ``notice.send`` lands, the message is a group message (``msg.send``) to a group whose
-members are the recipients' posts (``duty:压测N``): the same fan-out path a notice will take.
+``--via notice`` (default): ``notice.send`` from the sender's post to the selector ``duty:压测N``
+(recipients' rows, the audit entry and one ``notice.new`` event committed together).
+``--via message``: ``msg.send`` to a group whose members are those posts. The floor relays
+the same text to the same sockets either way.
 
     .venv/bin/python bench/im_fanout.py                         # 1,000 and 10,000, 20 runs, SQLite
     .venv/bin/python bench/im_fanout.py --backend postgresql --sizes 1000 --runs 5
@@ -24,7 +26,7 @@ sys.path[0] = str(Path(__file__).resolve().parent.parent)  # bench/orgchart.py m
 from bench.loadgen.pool import WorkerPool
 from bench.loadgen.sender import Client
 from bench.support import directory, procs
-from bench.support.fanout import FanoutResult, floor_sender, measure, ours_sender
+from bench.support.fanout import FanoutResult, floor_sender, measure, notice_sender, ours_sender
 from bench.support.report import machine_note, percentile, ratio, save, table
 from bench.support.scenario import floor_spec, ours_spec
 
@@ -32,6 +34,7 @@ from bench.support.scenario import floor_spec, ours_spec
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", default="1000,10000", help="recipients per fan-out, comma-separated")
+    parser.add_argument("--via", choices=["notice", "message"], default="notice")
     parser.add_argument("--runs", type=int, default=20)
     parser.add_argument("--warmup", type=int, default=2)
     parser.add_argument("--backend", choices=["sqlite", "postgresql"], default="sqlite")
@@ -63,7 +66,9 @@ async def run_ours(args: argparse.Namespace, sizes: list[int], pool: WorkerPool,
           f"{connected['last'] - connected['first']:.1f}s")
     results = {}
     for size in sizes:
-        results[size] = await measure(pool, ours_sender(sender, groups[size]), set(range(size)),
+        send = (notice_sender(sender, directory.sender_post(0), directory.size_selector(size))
+                if args.via == "notice" else ours_sender(sender, groups[size]))
+        results[size] = await measure(pool, send, set(range(size)),
                                       runs=args.runs, warmup=args.warmup, timeout=args.timeout)
     await sender.close()
     await pool.drop(graceful=True)
@@ -110,7 +115,7 @@ async def run(args: argparse.Namespace) -> None:
         rows.append([f"{size:,}", o.p(50) * 1000, o.p(99) * 1000, f.p(50) * 1000, f.p(99) * 1000,
                      ratio(o.p(50), f.p(50)), ratio(o.p(99), f.p(99)), percentile(o.ack, 50) * 1000,
                      f"{o.lost_runs}/{f.lost_runs}"])
-    print(f"\nFan-out, send → last recipient, ms ({args.runs} runs, {args.backend}; "
+    print(f"\nFan-out of one {args.via}, send → last recipient, ms ({args.runs} runs, {args.backend}; "
           f"load generator: {pool.client_name})")
     print(table(["recipients", "ours p50", "ours p99", "floor p50", "floor p99", "ratio p50", "ratio p99",
                  "ours ack p50", "timeouts o/f"], rows))
@@ -119,7 +124,6 @@ async def run(args: argparse.Namespace) -> None:
     path = save("im_fanout", {"args": vars(args), "client": pool.client_name,
                               "ours": {s: vars(r) for s, r in ours.items()},
                               "floor": {s: vars(r) for s, r in floor.items()}})
-    print(machine_note())
     print(f"raw figures: {path}")
 
 

@@ -126,6 +126,7 @@ async def run_ours(args: argparse.Namespace, pool: WorkerPool, ps: procs.Process
     await sender.close()
     await pool.drop(graceful=True)
     return {"reconnected": resumed["ok"], "failed": resumed["failed"], "examples": resumed["examples"],
+            "retries": resumed["retries"],
             "caught_up_s": resumed["last"] - started,
             "all_messages_s": (done["last"] - started) if done else float("nan"),
             "verify": verify(collected, cursors, expected), "messages": len(expected)}
@@ -142,7 +143,8 @@ async def run_floor(args: argparse.Namespace, pool: WorkerPool, ps: procs.Proces
     resumed = await pool.connect(specs, concurrency=args.storm_concurrency, timeout=args.timeout)
     await pool.drop(graceful=True)
     ps.stop(server)
-    return {"reconnected": resumed["ok"], "failed": resumed["failed"], "caught_up_s": resumed["last"] - started}
+    return {"reconnected": resumed["ok"], "failed": resumed["failed"], "retries": resumed["retries"],
+            "caught_up_s": resumed["last"] - started}
 
 
 async def main() -> None:
@@ -162,11 +164,13 @@ async def run(args: argparse.Namespace) -> None:
     v = ours["verify"]
     print(f"\nReconnect storm: {args.clients:,} clients resume at once ({args.backend}; "
           f"load generator: {pool.client_name})")
-    print(table(["server", "reconnected", "failed", "all caught up s", "all messages s", "exact", "missing",
+    print(table(["server", "reconnected", "failed", "retries", "all caught up s", "all messages s", "exact", "missing",
                  "duplicated", "out of order"], [
-        ["floor (no replay)", floor["reconnected"], floor["failed"], floor["caught_up_s"], "-", "-", "-", "-", "-"],
-        ["ours", ours["reconnected"], ours["failed"], ours["caught_up_s"], ours["all_messages_s"],
+        ["floor (no replay)", floor["reconnected"], floor["failed"], floor["retries"], floor["caught_up_s"], "-", "-", "-", "-", "-"],
+        ["ours", ours["reconnected"], ours["failed"], ours["retries"], ours["caught_up_s"], ours["all_messages_s"],
          v["exact"], v["missing"], v["duplicated"], v["out_of_order"]]]))
+    print(f"ratio ours / floor (all caught up): {ours['caught_up_s'] / floor['caught_up_s']:.1f}; "
+          f"storm concurrency {args.storm_concurrency} handshakes in flight per load-generator process")
     print(f"each client was owed {ours['messages']} messages ({args.away} sent while away, {args.during} during "
           f"the storm); target: all caught up within 10 s, every client exact")
     print(machine_note())

@@ -8,7 +8,8 @@ PostgreSQL, in three set-ups with the same database and load generator:
 - two nodes (separate processes) with ``--redis-url``: recipients alternate between the nodes, the
   sender is on node A, so half the deliveries cross Redis to node B;
 
-and the floor (one ``websockets`` relay) for reference.
+and the floor (one ``websockets`` relay) for reference. ``--via notice`` (default) sends
+``notice.send`` to ``duty:压测N``; ``--via message`` a group message to those posts.
 
     .venv/bin/python bench/im_twonode.py
     .venv/bin/python bench/im_twonode.py --sizes 1000 --runs 5
@@ -26,7 +27,7 @@ from bench.loadgen.pool import WorkerPool
 from bench.loadgen.sender import Client
 from bench.support import directory, procs
 from bench.support.directory import Account
-from bench.support.fanout import FanoutResult, floor_sender, measure, ours_sender
+from bench.support.fanout import FanoutResult, floor_sender, measure, notice_sender, ours_sender
 from bench.support.report import machine_note, percentile, ratio, save, table
 from bench.support.scenario import floor_spec, ours_spec
 
@@ -34,6 +35,7 @@ from bench.support.scenario import floor_spec, ours_spec
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", default="1000,10000")
+    parser.add_argument("--via", choices=["notice", "message"], default="notice")
     parser.add_argument("--runs", type=int, default=20)
     parser.add_argument("--warmup", type=int, default=2)
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/0")
@@ -59,9 +61,12 @@ async def run_setup(args: argparse.Namespace, name: str, url: str, nodes: int, r
              for i in range(max(sizes))]
     connected = await pool.connect(specs, concurrency=args.connect_concurrency, require_all=True)
     print(f"{name}: {connected['ok']:,} connected over {nodes} node(s) ({connected['retries']} retries)")
-    results = {size: await measure(pool, ours_sender(sender, groups[size]), set(range(size)),
-                                   runs=args.runs, warmup=args.warmup, timeout=args.timeout)
-               for size in sizes}
+    results = {}
+    for size in sizes:
+        send = (notice_sender(sender, directory.sender_post(0), directory.size_selector(size))
+                if args.via == "notice" else ours_sender(sender, groups[size]))
+        results[size] = await measure(pool, send, set(range(size)), runs=args.runs, warmup=args.warmup,
+                                      timeout=args.timeout)
     await sender.close()
     await pool.drop(graceful=True)
     for server in servers:
@@ -127,7 +132,7 @@ async def run(args: argparse.Namespace) -> None:
             r = by_size[size]
             rows.append([f"{size:,}", name, r.p(50) * 1000, r.p(99) * 1000, percentile(r.first, 50) * 1000,
                          ratio(r.p(50), one.p(50)), ratio(r.p(50), floor.p(50)), r.lost_runs])
-    print(f"\nFan-out on PostgreSQL, send → last recipient, ms ({args.runs} runs; load generator: {pool.client_name})")
+    print(f"\nFan-out of one {args.via} on PostgreSQL, send → last recipient, ms ({args.runs} runs; load generator: {pool.client_name})")
     print(table(["recipients", "set-up", "p50", "p99", "first p50", "vs 1 node", "vs floor", "timeouts"], rows))
     print(machine_note())
     print(f"raw figures: {save('im_twonode', {'args': vars(args), **{k: {s: vars(r) for s, r in v.items()} for k, v in results.items()}})}")

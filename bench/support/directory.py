@@ -41,6 +41,10 @@ def sender_mobile(j: int) -> str:
     return f"138{j:08d}"
 
 
+def sender_post(j: int) -> str:
+    return f"BENCH-S{j:03d}"
+
+
 def write_directory(path: Path, recipients: int, senders: int, sizes: tuple[int, ...] = ()) -> Path:
     """Write the JSON Lines directory file for ``recipients`` + ``senders`` people."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -57,9 +61,9 @@ def write_directory(path: Path, recipients: int, senders: int, sizes: tuple[int,
             put("person", mobile=recipient_mobile(i), name=f"压测{i}")
             put("holding", post=f"BENCH-R{i:05d}", mobile=recipient_mobile(i), start="2020-01-01")
         for j in range(senders):
-            put("post", code=f"BENCH-S{j:03d}", title=f"压测发送岗{j}", unit=COUNTY, duties=["压测发送"])
+            put("post", code=sender_post(j), title=f"压测发送岗{j}", unit=COUNTY, duties=["压测发送"])
             put("person", mobile=sender_mobile(j), name=f"压测发送人{j}")
-            put("holding", post=f"BENCH-S{j:03d}", mobile=sender_mobile(j), start="2020-01-01")
+            put("holding", post=sender_post(j), mobile=sender_mobile(j), start="2020-01-01")
     return path
 
 

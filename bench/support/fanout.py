@@ -40,6 +40,14 @@ def ours_sender(client: Client, conversation: int) -> SendFn:
     return send
 
 
+def notice_sender(client: Client, as_post: str, selector: str) -> SendFn:
+    """notice.send from a post to a selector: the notice fan-out (recipients, receipts rows, events)."""
+    async def send(marker: str) -> tuple[float, dict]:
+        return await client.call("notice.send", client_msg_id=marker, as_post=as_post, selector=selector,
+                                 title="防汛物资上报", body=message_text(marker))
+    return send
+
+
 def floor_sender(client: Client, group: str) -> SendFn:
     async def send(marker: str) -> tuple[float, dict]:
         return await client.call("msg.send", group=group, client_msg_id=marker, type="text",
