@@ -94,7 +94,7 @@ class _Session:
         """Register the connection (live events start queueing), answer, then replay."""
         self.viewer = viewer
         self.core.authenticated(self.rt.rate_limit_for(viewer.person_id))
-        self.connection = Connection(self.ws, viewer.person_id, max_queue=self.rt.settings.ws_queue_limit)
+        self.connection = Connection(self.ws, viewer.person_id, max_buffer=self.rt.settings.ws_send_buffer_bytes)
         self.rt.hub.add(self.connection)
         if request_id is not None:  # the client learns it is in before replayed events arrive
             self.send(encode_result(request_id, {

@@ -44,8 +44,7 @@ async def replay(rt: Messaging, connection: Connection, cursor: int | None) -> N
             connection.send(encode_event(position, kind, payload))
         if connection.closed:
             return
-        if connection.writer is not None:  # let the socket drain before reading more
-            await connection.writer
+        await connection.drained()  # let the socket take it before reading more
         if len(rows) < PAGE:
             break
     connection.last_position = max(connection.last_position, horizon)

@@ -1,46 +1,62 @@
-"""One websocket's outgoing side: a bounded queue drained by a writer task started on demand.
+"""One websocket's outgoing side: frames are written straight to the transport, never awaited.
 
-Fan-out only appends to the queue; it never waits on a socket. A client whose queue overflows
-is disconnected (close code 4008) and resumes from its cursor when it reconnects — the others
-are unaffected. While a client replays from its cursor, live events wait in ``pending`` and are
-released after the replay, without duplicates (positions at or below ``last_position`` are dropped).
+Fan-out builds each event's frame bytes once (:func:`text_frame`) and hands the same bytes to
+every recipient's transport — what ``websockets.broadcast`` does — so a notice to 10,000 people
+costs 10,000 ``transport.write`` calls, not 10,000 tasks. The transport's write buffer is the
+per-client bound: a client whose unsent bytes exceed ``max_buffer`` is disconnected (close
+code 4008) and resumes from its cursor when it reconnects; the others are unaffected. While a
+client replays from its cursor, live events wait in ``pending`` and are released after the
+replay, without duplicates (positions at or below ``last_position`` are dropped).
 """
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections import deque
+import struct
 
 from aiohttp import web
 
 log = logging.getLogger(__name__)
 TOO_SLOW = 4008
+#: Replays pause while more than this is waiting in the transport.
+DRAIN_BELOW = 256 * 1024
+
+
+def text_frame(payload: bytes) -> bytes:
+    """An unmasked, uncompressed, final websocket text frame (RFC 6455 §5.2), as servers send."""
+    length = len(payload)
+    if length < 126:
+        return struct.pack("!BB", 0x81, length) + payload
+    if length < 65536:
+        return struct.pack("!BBH", 0x81, 126, length) + payload
+    return struct.pack("!BBQ", 0x81, 127, length) + payload
 
 
 class Connection:
-    __slots__ = ("ws", "person_id", "last_position", "replaying", "pending", "queue",
-                 "max_queue", "writer", "closed", "info", "__weakref__")
+    __slots__ = ("ws", "transport", "person_id", "last_position", "replaying", "pending",
+                 "max_buffer", "max_pending", "closed", "__weakref__")
 
-    def __init__(self, ws: web.WebSocketResponse, person_id: int, *, max_queue: int = 2000,
-                 info: dict | None = None) -> None:
+    def __init__(self, ws: web.WebSocketResponse, person_id: int, *, max_buffer: int = 4 * 1024 * 1024,
+                 max_pending: int = 5000) -> None:
         self.ws = ws
+        # compress=False on the response and server frames are unmasked, so frames built once
+        # are valid on every socket; aiohttp writes its own frames whole, so none interleave.
+        self.transport = ws._writer.transport  # type: ignore[union-attr]
         self.person_id = person_id
         self.last_position = 0
         self.replaying = True
-        self.pending: list[tuple[int, str]] = []
-        self.queue: deque[str] = deque()
-        self.max_queue = max_queue
-        self.writer: asyncio.Task | None = None
+        self.pending: list[tuple[int, bytes]] = []
+        self.max_buffer = max_buffer
+        self.max_pending = max_pending
         self.closed = False
-        self.info = info or {}
 
     # --- called by the hub (events) and by request handling (replies) -----------------------
 
-    def push(self, position: int, frame: str) -> None:
+    def push(self, position: int, frame: bytes) -> None:
         if self.closed or position <= self.last_position:
             return
         if self.replaying:
-            if len(self.pending) >= self.max_queue:
+            if len(self.pending) >= self.max_pending:
                 self.drop("实时事件积压过多")
             else:
                 self.pending.append((position, frame))
@@ -48,15 +64,22 @@ class Connection:
         self.last_position = position
         self.send(frame)
 
-    def send(self, frame: str) -> None:
+    def send(self, frame: bytes | str) -> None:
         if self.closed:
             return
-        if len(self.queue) >= self.max_queue:
+        if self.transport.is_closing():
+            self.closed = True
+            return
+        if self.transport.get_write_buffer_size() > self.max_buffer:
             self.drop("客户端接收过慢")
             return
-        self.queue.append(frame)
-        if self.writer is None:
-            self.writer = asyncio.create_task(self._write())
+        self.transport.write(frame if isinstance(frame, bytes) else text_frame(frame.encode()))
+
+    async def drained(self) -> None:
+        """Wait until the socket has taken most of what was written (replays page with this)."""
+        while not self.closed and not self.transport.is_closing() \
+                and self.transport.get_write_buffer_size() > DRAIN_BELOW:
+            await asyncio.sleep(0.005)
 
     def live(self) -> None:
         """The replay is done: release what arrived meanwhile and go live."""
@@ -70,17 +93,7 @@ class Connection:
         if self.closed:
             return
         self.closed = True
-        self.queue.clear()
         self.pending.clear()
         log.info("disconnecting person %s: %s", self.person_id, why)
         asyncio.get_running_loop().create_task(
             self.ws.close(code=TOO_SLOW, message="too slow; reconnect and resume from your cursor".encode()))
-
-    async def _write(self) -> None:
-        try:
-            while self.queue and not self.closed:
-                await self.ws.send_str(self.queue.popleft())
-        except (ConnectionError, RuntimeError, asyncio.CancelledError):
-            self.closed = True
-        finally:
-            self.writer = None

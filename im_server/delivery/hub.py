@@ -5,6 +5,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from im_server.delivery.batch import CommittedEvent
+from im_server.delivery.connection import text_frame
 from im_server.protocol import encode_event
 
 if TYPE_CHECKING:
@@ -36,14 +37,14 @@ class Hub:
         return sum(len(peers) for peers in self._by_person.values())
 
     def deliver(self, event: CommittedEvent) -> None:
-        """Queue ``event`` on every local connection of its recipients; encoded once, never awaited."""
-        frame: str | None = None
+        """Write ``event`` to every local connection of its recipients; framed once, never awaited."""
+        frame: bytes | None = None
         by_person = self._by_person
         for person in event.recipients:
             peers = by_person.get(person)
             if not peers:
                 continue
-            if frame is None:
-                frame = encode_event(event.position, event.type, event.data)
+            if frame is None:  # only when someone here is a recipient; then once for all
+                frame = text_frame(encode_event(event.position, event.type, event.data).encode())
             for connection in tuple(peers):
                 connection.push(event.position, frame)

@@ -46,8 +46,9 @@ class Settings:
     ws_auth_timeout: float = 5.0
     #: Ping interval; a peer that does not answer a ping in time is closed.
     ws_heartbeat_seconds: float = 30.0
-    #: Frames queued for one client before it is disconnected as too slow (it resumes later).
-    ws_queue_limit: int = 2000
+    #: Unsent bytes buffered for one client before it is disconnected as too slow (it resumes
+    #: from its cursor later).
+    ws_send_buffer_bytes: int = 4 * 1024 * 1024
     #: Requests one connection may have in flight at once.
     ws_max_in_flight: int = 64
     #: Lifetime of a websocket ticket from ``POST /api/v1/ws-ticket``.

@@ -103,7 +103,7 @@ async def test_slow_client_is_disconnected_and_resumes(connect, im_server):
     conversation = (await zhang.request("conv.open", kind="direct", person=li.person_id))["conversation"]["id"]
     runtime = im_server.app[MESSAGING]
     [connection] = [c for c in runtime.hub.connections() if c.person_id == li.person_id]
-    connection.max_queue = 0  # this client is now "too slow": the next event overflows its buffer
+    connection.max_buffer = -1  # this client is now "too slow": the next event overflows its buffer
     await zhang.request("msg.send", conversation=conversation, client_msg_id="1", type="text",
                         content={"text": "一"})
     await asyncio.wait_for(li.reader, 5)
