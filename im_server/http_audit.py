@@ -30,9 +30,8 @@ from sqlalchemy import Select, and_, func, or_, select
 from orgchart import models as om
 from orgchart.errors import InvalidInput
 from orgchart.http.auth import login_required
-from orgchart.http.keys import SESSIONS
+from orgchart.http.keys import OPENAPI_PARTS, SESSIONS
 from orgchart.http.views_common import int_query, json_response
-from orgchart.http.views_docs import OPENAPI_PARTS
 from orgchart.infra.audit import AuditEntry, record
 from orgchart.service.viewer import Viewer
 

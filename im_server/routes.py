@@ -1,6 +1,8 @@
 """Route table of the IM server: the websocket and the messaging HTTP API under /api/v1/."""
 from __future__ import annotations
 
+from pathlib import Path
+
 from aiohttp import web
 
 from im_server import http_audit, http_notices
@@ -10,8 +12,13 @@ from im_server.keys import MESSAGING
 from im_server.media import views as media_views
 from im_server.tickets import issue_ticket
 from orgchart.http.auth import login_required
+from orgchart.http.keys import OPENAPI_PARTS
 from orgchart.http.views_common import json_response
 from orgchart.service.viewer import Viewer
+
+#: The OpenAPI description of the routes below (media, notices, outbox, message search); the
+#: websocket ticket is described in the directory's own document.
+OPENAPI_FILE = Path(__file__).with_name("openapi_messaging.json")
 
 
 @login_required
@@ -27,3 +34,4 @@ def setup(app: web.Application) -> None:
     app.router.add_routes(http_notices.routes())
     app.router.add_get("/api/v1/search/messages", search_messages_view)
     media_views.setup(app)
+    app.setdefault(OPENAPI_PARTS, []).append(OPENAPI_FILE)

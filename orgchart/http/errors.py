@@ -18,6 +18,11 @@ _HTTP_CODES = {
     405: "method_not_allowed",
     413: "payload_too_large",
 }
+#: Messages for the router's own errors: no route for the path, or none for the method.
+_ROUTER_MESSAGES = {404: "接口不存在", 405: "不支持该请求方法"}
+#: Messages for other errors aiohttp raises itself (its reasons are English), e.g. a body over
+#: ``client_max_size``.
+_HTTP_MESSAGES = {400: "请求格式错误", 404: "请求的资源不存在", 413: "请求体过大"}
 
 
 def error_response(status: int, code: str, message: str, **details) -> web.Response:
@@ -40,7 +45,12 @@ async def json_errors(request: web.Request, handler):
     except web.HTTPException as exc:
         if exc.status < 400 or not request.path.startswith("/api/"):
             raise
-        return error_response(exc.status, _HTTP_CODES.get(exc.status, "http_error"), exc.reason)
+        messages = _ROUTER_MESSAGES if exc is request.match_info.http_exception else _HTTP_MESSAGES
+        response = error_response(exc.status, _HTTP_CODES.get(exc.status, "http_error"),
+                                  messages.get(exc.status, exc.reason))
+        if isinstance(exc, web.HTTPMethodNotAllowed):  # a 405 must say what is allowed
+            response.headers["Allow"] = exc.headers["Allow"]
+        return response
     except Exception:
         log.exception("unhandled error on %s %s", request.method, request.path)
         return error_response(500, "internal", "服务器内部错误")

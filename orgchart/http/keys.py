@@ -1,11 +1,19 @@
 """Typed application keys shared by every package's views (no string keys, no singletons)."""
 from __future__ import annotations
 
+from pathlib import Path
+
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from orgchart.infra.config import Settings
+from orgchart.service.counts_cache import SubtreeCountsCache
 
 SETTINGS = web.AppKey("settings", Settings)
 ENGINE = web.AppKey("engine", AsyncEngine)
 SESSIONS = web.AppKey("sessions", async_sessionmaker[AsyncSession])
+#: The app's cache of big subtrees' counts (set up by ``orgchart.http.routes.setup``).
+COUNTS_CACHE = web.AppKey("directory_counts_cache", SubtreeCountsCache)
+#: OpenAPI files of other packages' routes, merged into the served document: a package's
+#: ``setup(app)`` does ``app.setdefault(OPENAPI_PARTS, []).append(path)``.
+OPENAPI_PARTS = web.AppKey("openapi_parts", list[Path])

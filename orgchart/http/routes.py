@@ -17,7 +17,7 @@ from orgchart.http import (
     views_search,
     views_units,
 )
-from orgchart.http.views_common import COUNTS_CACHE
+from orgchart.http.keys import COUNTS_CACHE, OPENAPI_PARTS
 from orgchart.service.counts_cache import SubtreeCountsCache
 
 PREFIX = "/api/v1"
@@ -26,7 +26,7 @@ PREFIX = "/api/v1"
 def setup(app: web.Application) -> None:
     """Add the directory's routes (and the state they share) to ``app``."""
     app[COUNTS_CACHE] = SubtreeCountsCache()
-    app.setdefault(views_docs.OPENAPI_PARTS, [])  # other packages add their OpenAPI files
+    app.setdefault(OPENAPI_PARTS, [])  # other packages add their OpenAPI files
     app.router.add_routes([
         web.get(f"{PREFIX}/openapi.json", views_docs.openapi_view()),
         # accounts

@@ -12,16 +12,11 @@ from typing import Any
 from aiohttp import web
 
 from orgchart.errors import InvalidInput
-from orgchart.http.keys import SESSIONS, SETTINGS
+from orgchart.http.keys import COUNTS_CACHE, SESSIONS, SETTINGS
 from orgchart.service.accounts import AccountService
 from orgchart.service.admin import AdminService
-from orgchart.service.counts_cache import SubtreeCountsCache
 from orgchart.service.directory import DirectoryService
 from orgchart.service.enterprises import EnterpriseService
-
-#: The app's cache of big subtrees' counts (set up by ``routes.setup``). Kept here, beside the
-#: services it feeds, rather than in ``keys.py``, which holds the keys every package shares.
-COUNTS_CACHE = web.AppKey("directory_counts_cache", SubtreeCountsCache)
 
 DEFAULT_LIMIT = 20
 #: Larger pages are cut to this size rather than refused.

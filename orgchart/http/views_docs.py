@@ -2,8 +2,9 @@
 
 The directory's routes are described in ``openapi.json`` beside this module. Other packages
 that add routes under ``/api/v1/`` describe theirs in their own OpenAPI file and append its
-path to ``app[OPENAPI_PARTS]`` in their ``setup(app)``; the served document merges them
-(paths, components, tags), so clients see one description of the whole server.
+path to ``app[OPENAPI_PARTS]`` (a key of :mod:`orgchart.http.keys`) in their ``setup(app)``;
+the served document merges them (paths, components, tags), so clients see one description of
+the whole server.
 """
 from __future__ import annotations
 
@@ -14,9 +15,9 @@ from typing import Any
 
 from aiohttp import web
 
+from orgchart.http.keys import OPENAPI_PARTS
+
 OPENAPI_FILE = Path(__file__).with_name("openapi.json")
-#: OpenAPI files of other packages' routes, merged into the served document.
-OPENAPI_PARTS = web.AppKey("openapi_parts", list)
 
 
 def load_openapi(parts: list[Path] | tuple[Path, ...] = ()) -> dict[str, Any]:
