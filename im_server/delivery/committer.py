@@ -43,6 +43,17 @@ class JobResult:
 
 
 Job = Callable[[AsyncConnection], Awaitable[JobResult]]
+#: Runs many like items set-based: one result (or exception) per item, in order. Returning
+#: ``None`` for an item hands it to its fallback job instead.
+BulkRunner = Callable[[AsyncConnection, list[Any]], Awaitable[list["JobResult | Exception | None"]]]
+
+
+@dataclass
+class _Item:
+    job: Job
+    future: asyncio.Future
+    bulk: BulkRunner | None = None
+    payload: Any = None
 
 
 def _json(data: dict | str) -> str:
@@ -54,7 +65,7 @@ class Committer:
         self.engine = engine
         self.bus = bus
         self.max_batch = max_batch
-        self._queue: asyncio.Queue[tuple[Job, asyncio.Future]] = asyncio.Queue()
+        self._queue: asyncio.Queue[_Item] = asyncio.Queue()
         self._task: asyncio.Task | None = None
         self.is_postgres = engine.dialect.name == "postgresql"
 
@@ -73,7 +84,15 @@ class Committer:
     async def submit(self, job: Job) -> Any:
         """Run ``job`` in the next batch; returns its value once committed (or raises its error)."""
         future = asyncio.get_running_loop().create_future()
-        await self._queue.put((job, future))
+        await self._queue.put(_Item(job, future))
+        return await future
+
+    async def submit_bulk(self, runner: BulkRunner, payload: Any, fallback: Job) -> Any:
+        """Like :meth:`submit`, but items of the same ``runner`` in a batch are run together,
+        set-based (a few statements for the batch instead of several per item). If the bulk
+        run fails, each item runs alone as ``fallback``, so one bad item fails alone."""
+        future = asyncio.get_running_loop().create_future()
+        await self._queue.put(_Item(fallback, future, runner, payload))
         return await future
 
     async def _run(self) -> None:
@@ -85,11 +104,11 @@ class Committer:
                 await self._commit(batch)
             except Exception as exc:  # the whole transaction failed: nobody is acknowledged
                 log.exception("commit of %d jobs failed", len(batch))
-                for _job, future in batch:
-                    if not future.done():
-                        future.set_exception(exc)
+                for item in batch:
+                    if not item.future.done():
+                        item.future.set_exception(exc)
 
-    async def _commit(self, batch: list[tuple[Job, asyncio.Future]]) -> None:
+    async def _commit(self, batch: list[_Item]) -> None:
         outcomes: list[tuple[asyncio.Future, JobResult | BaseException]] = []
         async with self.engine.connect() as conn:
             await conn.execution_options(**WRITE_TRANSACTION)  # before BEGIN
@@ -97,14 +116,13 @@ class Committer:
                 if self.is_postgres:
                     await conn.execute(text(
                         "SELECT position FROM stream_state WHERE name = 'events' FOR UPDATE"))
-                for job, future in batch:
-                    if future.cancelled():
-                        continue
-                    try:
-                        async with conn.begin_nested():
-                            outcomes.append((future, await job(conn)))
-                    except Exception as exc:  # noqa: BLE001 - handed to the job's caller
-                        outcomes.append((future, exc))
+                groups: dict[int, list[_Item]] = {}  # in arrival order; a bulk group runs
+                for item in batch:                    # where its first item arrived
+                    if not item.future.cancelled():
+                        groups.setdefault(id(item.bulk) if item.bulk else id(item), []).append(item)
+                for group in groups.values():
+                    for member, outcome in await self._run_group(conn, group):
+                        outcomes.append((member.future, outcome))
                 committed = await self._append_events(conn, [
                     o for _f, r in outcomes if isinstance(r, JobResult) for o in r.events])
         for future, outcome in outcomes:
@@ -119,6 +137,28 @@ class Committer:
                 await self.bus.publish(committed)
             except Exception:  # other nodes fill the gap from the database
                 log.exception("publishing batch %s..%s failed", committed.previous, committed.last)
+
+    async def _run_group(self, conn: AsyncConnection,
+                         group: list[_Item]) -> list[tuple[_Item, JobResult | BaseException]]:
+        results: list[tuple[_Item, JobResult | BaseException]] = []
+        alone = group
+        if group[0].bulk is not None:
+            try:
+                async with conn.begin_nested():
+                    bulk = await group[0].bulk(conn, [item.payload for item in group])
+                alone = [item for item, outcome in zip(group, bulk) if outcome is None]
+                results = [(item, outcome) for item, outcome in zip(group, bulk) if outcome is not None]
+            except Exception:  # noqa: BLE001 - one bad item must not fail the others: go one by one
+                log.warning("bulk run of %d items failed; running them one by one", len(group),
+                            exc_info=True)
+                alone = group
+        for item in alone:
+            try:
+                async with conn.begin_nested():
+                    results.append((item, await item.job(conn)))
+            except Exception as exc:  # noqa: BLE001 - handed to the job's caller
+                results.append((item, exc))
+        return results
 
     async def _append_events(self, conn: AsyncConnection, outgoing: list[Outgoing]) -> CommittedBatch | None:
         prepared = [(o.type, _json(o.data), tuple(sorted(set(o.recipients)))) for o in outgoing]

@@ -18,6 +18,7 @@ from orgchart.infra.audit import record
 from im_server.content import normalise
 from im_server.delivery.committer import JobResult, Outgoing
 from im_server.handlers import Context
+from im_server.handlers.bulk_send import PlainSend, is_plain, send_many
 from im_server.handlers.conversations import _require_member
 from im_server.protocol import ProtocolError
 from im_server.stores import conversations as conversation_store
@@ -68,6 +69,15 @@ async def _check_media(conn: AsyncConnection, token: str, conversation_id: int) 
 
 async def send(ctx: Context, args: dict[str, Any]) -> dict[str, Any]:
     content, mentions, search_text = normalise(args["type"], args["content"])
+    job = _send_job(ctx, args, content, mentions, search_text)
+    if is_plain(args, mentions):  # the hot path: checked and written set-based with its batch
+        plain = PlainSend(ctx.me, ctx.viewer.name, args["conversation"], args["client_msg_id"],
+                          args["type"], content, search_text)
+        return await ctx.rt.committer.submit_bulk(send_many, plain, fallback=job)
+    return await ctx.rt.committer.submit(job)
+
+
+def _send_job(ctx: Context, args: dict[str, Any], content: dict, mentions: list, search_text: str):
 
     async def job(conn: AsyncConnection) -> JobResult:
         original = await store.by_client_id(conn, ctx.me, args["client_msg_id"])
@@ -106,7 +116,7 @@ async def send(ctx: Context, args: dict[str, Any]) -> dict[str, Any]:
             events += await schedule_message_ding(conn, ctx, message, members - {ctx.me})
         return JobResult(ack(message), events)
 
-    return await ctx.rt.committer.submit(job)
+    return job
 
 
 async def _own_message(conn: AsyncConnection, ctx: Context, message_id: int):

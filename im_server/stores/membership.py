@@ -85,3 +85,19 @@ async def held_posts(conn: AsyncConnection, person_id: int, today: dt.date) -> d
         .join(holdings, holdings.c.post_id == om.Post.id)
         .where(holdings.c.person_id == person_id, holding_now(today)))).all()
     return {r.code: (r.id, r.title, r.serves_enterprises) for r in rows}
+
+
+async def member_rows(conn: AsyncConnection, conversation_ids: set[int],
+                      today: dt.date) -> list[tuple[int, int, str, bool]]:
+    """``(conversation, person, role, can_post)`` for every member of several conversations, in
+    one statement (the bulk send checks a whole batch of senders with it)."""
+    cid = members.c.conversation_id
+    direct = select(cid, members.c.person_id, members.c.role, members.c.can_post).where(
+        cid.in_(conversation_ids), members.c.member_type == "person")
+    by_post = (select(cid, holdings.c.person_id, members.c.role, members.c.can_post)
+               .join(holdings, holdings.c.post_id == members.c.post_id)
+               .where(cid.in_(conversation_ids), members.c.member_type == "post", holding_now(today)))
+    by_enterprise = (select(cid, enterprise_members.c.person_id, members.c.role, members.c.can_post)
+                     .join(enterprise_members, enterprise_members.c.enterprise_id == members.c.enterprise_id)
+                     .where(cid.in_(conversation_ids), members.c.member_type == "enterprise"))
+    return [tuple(row) for row in (await conn.execute(direct.union_all(by_post, by_enterprise))).all()]

@@ -5,7 +5,7 @@ import datetime as dt
 import json
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import insert, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from im_server import models as m
@@ -57,6 +57,15 @@ async def by_client_id(conn: AsyncConnection, sender_id: int, client_msg_id: str
     row = (await conn.execute(_select().where(messages.c.sender_id == sender_id,
                                               messages.c.client_msg_id == client_msg_id))).first()
     return message_json(row) if row else None
+
+
+async def by_client_ids(conn: AsyncConnection, keys: set[tuple[int, str]]) -> dict[tuple[int, str], dict]:
+    """Messages already stored under these ``(sender, client_msg_id)`` pairs: retried sends."""
+    if not keys:
+        return {}
+    rows = (await conn.execute(_select().where(
+        tuple_(messages.c.sender_id, messages.c.client_msg_id).in_(sorted(keys))))).all()
+    return {(row.sender_id, row.client_msg_id): message_json(row) for row in rows}
 
 
 async def get(conn: AsyncConnection, message_id: int) -> Any:
