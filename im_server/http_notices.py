@@ -22,7 +22,8 @@ from im_server.keys import MESSAGING
 from im_server.protocol import ProtocolError
 from orgchart.http.auth import login_required
 from orgchart.http.errors import error_response
-from orgchart.http.views_common import int_query, json_response, paging, path_int
+from orgchart.errors import InvalidInput
+from orgchart.http.views_common import MAX_ROW_ID, int_query, json_response, paging, path_int
 from orgchart.service.viewer import Viewer
 
 _STATUS = {"not_found": 404, "forbidden": 403}
@@ -45,7 +46,10 @@ def _protocol_errors(view: Callable[[web.Request, Viewer], Awaitable[web.StreamR
 def _optional_id(request: web.Request, name: str) -> int | None:
     if not request.query.get(name):
         return None
-    return int_query(request, name, 0, minimum=1)
+    value = int_query(request, name, 0, minimum=1)
+    if value > MAX_ROW_ID:  # an id that cannot exist; clamping (as for page sizes) would mislead
+        raise InvalidInput(f"{name} 超出范围", details={"parameter": name})
+    return value
 
 
 @login_required

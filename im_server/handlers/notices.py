@@ -25,7 +25,7 @@ from im_server.protocol import ProtocolError
 from im_server.runtime import Messaging
 from im_server.stores import notices as store
 from im_server.stores.membership import held_posts
-from orgchart.codes import division_path
+from orgchart.codes import CodeError, division_path
 from orgchart.errors import InvalidInput
 from orgchart.infra.audit import record
 from orgchart.selectors.compiler import Compiled
@@ -200,7 +200,12 @@ def unit_filter(under: str | None) -> str | None:
         return None
     if not under.isdigit() or len(under) not in (2, 4, 6, 9, 12):
         raise ProtocolError("invalid_args", "under 应为 12 位行政区划代码或其有效前缀", field="under")
-    return division_path(under) if len(under) == 12 else under
+    if len(under) < 12:
+        return under
+    try:
+        return division_path(under)
+    except CodeError as exc:  # e.g. 000000000000: twelve digits, but no unit's code
+        raise ProtocolError("invalid_args", str(exc), field="under") from None
 
 
 async def status_report(rt: Messaging, viewer: Viewer, notice_id: int, *, offset: int = 0,

@@ -23,14 +23,18 @@ def f(kind, required=False, *, max_length=None, choices=None, minimum=None, maxi
     return Field(kind, required, max_length, frozenset(choices) if choices else None, minimum, maximum)
 
 
-ID = f(int, True, minimum=1)
+#: Row ids are 32-bit on PostgreSQL (messages and sequence numbers 64-bit): a larger number is
+#: refused here with invalid_args instead of failing in the database.
+INT32, INT64 = 2**31 - 1, 2**63 - 1
+ID = f(int, True, minimum=1, maximum=INT32)
+MESSAGE_ID = f(int, True, minimum=1, maximum=INT64)
 CLIENT_MSG_ID = f(str, True, max_length=64)
 CONTENT_TYPES = ("text", "markdown", "image", "file", "card")
 
 #: op -> {field: Field}; ``auth`` is the only op accepted before authentication.
 OPERATIONS: dict[str, dict[str, Field]] = {
     "auth": {"token": f(str, max_length=200), "ticket": f(str, max_length=200),
-             "cursor": f(int, minimum=0)},
+             "cursor": f(int, minimum=0, maximum=INT64)},
     "ping": {},
     "conv.open": {
         "kind": f(str, True, choices=("direct", "post", "group", "service", "channel")),
@@ -43,21 +47,21 @@ OPERATIONS: dict[str, dict[str, Field]] = {
     },
     "conv.list": {"limit": f(int, minimum=1, maximum=500)},
     "conv.get": {"conversation": ID},
-    "conv.history": {"conversation": ID, "before_seq": f(int, minimum=1),
+    "conv.history": {"conversation": ID, "before_seq": f(int, minimum=1, maximum=INT64),
                      "limit": f(int, minimum=1, maximum=200)},
     "msg.send": {
         "conversation": ID,
         "client_msg_id": CLIENT_MSG_ID,
         "type": f(str, True, choices=CONTENT_TYPES),
         "content": f(dict, True),
-        "reply_to": f(int, minimum=1),
+        "reply_to": f(int, minimum=1, maximum=INT64),
         "as_post": f(str, max_length=80),
         "urgent": f(bool),
     },
-    "msg.edit": {"message": ID, "content": f(dict, True)},
-    "msg.recall": {"message": ID},
-    "msg.read": {"conversation": ID, "seq": f(int, True, minimum=0)},
-    "card.click": {"message": ID, "action": f(str, True, max_length=64), "value": f(str, max_length=2000)},
+    "msg.edit": {"message": MESSAGE_ID, "content": f(dict, True)},
+    "msg.recall": {"message": MESSAGE_ID},
+    "msg.read": {"conversation": ID, "seq": f(int, True, minimum=0, maximum=INT64)},
+    "card.click": {"message": MESSAGE_ID, "action": f(str, True, max_length=64), "value": f(str, max_length=2000)},
     "notice.send": {
         "client_msg_id": CLIENT_MSG_ID,
         "as_post": f(str, True, max_length=80),

@@ -80,10 +80,14 @@ def date_query(request: web.Request, name: str) -> dt.date | None:
         ) from None
 
 
+#: Row ids are 32-bit integers on PostgreSQL; larger ones cannot exist.
+MAX_ROW_ID = 2**31 - 1
+
+
 def path_int(request: web.Request, name: str) -> int:
     """A numeric path segment (routes constrain it to digits; this guards the size)."""
     raw = request.match_info[name]
-    if len(raw) > 12:
+    if len(raw) > 12 or int(raw) > MAX_ROW_ID:
         raise InvalidInput(f"{name} 超出范围", details={"parameter": name})
     return int(raw)
 

@@ -241,3 +241,20 @@ async def test_ten_thousand_recipients(connect, im_server):
     status = await zhang.request("notice.status", notice=ack["notice"], limit=1)
     assert status["totals"]["pending"] == 10_000
     assert [(r["path"], r["recipients"]) for r in status["rollup"]][-1] == ("330802001002", 10_000)
+
+
+async def test_out_of_range_ids_and_bad_unit_codes_are_clear_errors(connect):
+    """Found by probing: these were 500s on PostgreSQL (int4 overflow) and for 000000000000."""
+    zhang = await connect("13800000001")
+    headers = {"Authorization": f"Bearer {zhang.token}"}
+    for path in ("/api/v1/notices/99999999999/status", "/api/v1/notices/99999999999/pending.csv",
+                 "/api/v1/notifier/outbox?notice=99999999999"):
+        async with zhang.http.get(zhang.base_url + path, headers=headers) as response:
+            assert response.status == 400, path
+            assert (await response.json())["error"]["code"] == "invalid_input"
+    frame = await zhang.call("notice.status", notice=2**40)
+    assert frame["error"]["code"] == "invalid_args"
+    frame = await zhang.call("conv.history", conversation=2**31)
+    assert frame["error"]["code"] == "invalid_args"
+    frame = await zhang.call("notice.status", notice=1, under="000000000000")
+    assert frame["error"]["code"] in ("invalid_args", "not_found")
