@@ -12,7 +12,7 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 BENCH = Path(__file__).resolve().parent.parent
 
@@ -68,7 +68,7 @@ class WorkerPool:
         env = dict(os.environ)
         (BENCH / "out").mkdir(exist_ok=True)
         for index in range(self.size):
-            with open(BENCH / "out" / f"loadgen-{index}.log", "w") as log:  # the child keeps its copy
+            with open(BENCH / "out" / f"loadgen-{index}.log", "w") as log:  # noqa: ASYNC230 - start-up only
                 proc = await asyncio.create_subprocess_exec(
                     sys.executable, str(BENCH / "loadgen" / "worker.py"), self.host, str(self.port),
                     stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=log, env=env,
@@ -97,7 +97,7 @@ class WorkerPool:
                 await worker.proc.wait()
             worker.reader.cancel()
 
-    async def __aenter__(self) -> WorkerPool:
+    async def __aenter__(self) -> Self:
         await self.start()
         return self
 

@@ -14,6 +14,7 @@ import sys
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import Self
 
 import aiohttp
 
@@ -68,9 +69,11 @@ class Server:
 
     def start(self) -> None:
         OUT.mkdir(parents=True, exist_ok=True)
-        log = open(self.log_path, "w")
-        self.proc = subprocess.Popen(self.argv, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
-                                     preexec_fn=raise_nofile, start_new_session=True)
+        with open(self.log_path, "w") as log:  # the child keeps its own descriptor
+            # preexec_fn: the child must raise its own open-files limit; we start no threads here
+            self.proc = subprocess.Popen(self.argv, cwd=ROOT, env=self.env, stdout=log,
+                                         stderr=subprocess.STDOUT, preexec_fn=raise_nofile,  # noqa: PLW1509
+                                         start_new_session=True)
 
     async def wait_healthy(self, timeout: float = 60) -> None:
         deadline = time.monotonic() + timeout
@@ -92,10 +95,11 @@ class Server:
         """Sample this server with py-spy (``BENCH_PROFILE=1``) into bench/out/<name>.speedscope.json."""
         if os.environ.get("BENCH_PROFILE") and self.profiler is None:
             pyspy = Path(sys.executable).with_name("py-spy")
-            self.profiler = subprocess.Popen(
-                [str(pyspy), "record", "--pid", str(self.pid), "--rate", "200", "--format", "speedscope",
-                 "--output", str(OUT / f"{self.name}.speedscope.json")],
-                stdout=subprocess.DEVNULL, stderr=open(OUT / f"{self.name}.py-spy.log", "w"))
+            with open(OUT / f"{self.name}.py-spy.log", "w") as log:
+                self.profiler = subprocess.Popen(
+                    [str(pyspy), "record", "--pid", str(self.pid), "--rate", "200", "--format", "speedscope",
+                     "--output", str(OUT / f"{self.name}.speedscope.json")],
+                    stdout=subprocess.DEVNULL, stderr=log)
 
     def stop(self, timeout: float = 15) -> None:
         if self.profiler is not None:
@@ -123,8 +127,8 @@ def ours(name: str, port: int, database_url: str, *, redis_url: str | None = Non
             "--port", str(port), "--no-demo"]
     prelude = os.environ.get("BENCH_SERVER_PRELUDE")
     if prelude:
-        argv = [sys.executable, "-c", f"{prelude}\nimport sys\nfrom clients.cli.main import main\n"
-                f"sys.argv[0] = 'zhengding'\nsys.exit(main())", *argv[1:]]
+        code = f"{prelude}\nimport sys\nfrom clients.cli.main import main\nsys.argv[0] = 'zhengding'\nsys.exit(main())"
+        argv = [sys.executable, "-c", code, *argv[1:]]
     if redis_url:
         argv += ["--redis-url", redis_url]
     return Server(name, argv, port, {**LOAD_SETTINGS, **(extra_env or {})})
@@ -167,7 +171,7 @@ class Processes:
         if server in self.servers:
             self.servers.remove(server)
 
-    async def __aenter__(self) -> Processes:
+    async def __aenter__(self) -> Self:
         return self
 
     async def __aexit__(self, *exc: object) -> None:
