@@ -109,7 +109,7 @@ class _Session:
             timeout = None if self.viewer is not None else max(0.0, deadline - loop.time())
             try:
                 message = await self.ws.receive(timeout=timeout)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 await self.ws.send_str(encode_error(None, "auth_timeout", "未在规定时间内完成认证"))
                 await self.ws.close(code=1008, message=b"authentication timeout")
                 return
@@ -182,5 +182,5 @@ class _Session:
         """Presence is best effort: a Redis blip must not cost anyone their socket."""
         try:
             await getattr(self.rt.presence, change)(person_id)
-        except Exception:  # noqa: BLE001
+        except Exception:
             log.warning("presence %s for %s failed", change, person_id, exc_info=True)

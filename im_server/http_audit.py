@@ -30,9 +30,11 @@ from sqlalchemy import Select, and_, func, or_, select
 from orgchart import models as om
 from orgchart.errors import InvalidInput
 from orgchart.http.auth import login_required
+from orgchart.http.csv_cells import UTF8_BOM, safe_cell
 from orgchart.http.keys import OPENAPI_PARTS, SESSIONS
 from orgchart.http.views_common import int_query, json_response
 from orgchart.infra.audit import AuditEntry, record
+from orgchart.service.present import iso
 from orgchart.service.viewer import Viewer
 
 RESULTS = ("ok", "denied", "error")
@@ -57,7 +59,7 @@ class AuditFilter:
     def to_json(self) -> dict[str, Any]:
         """What was asked for, for the export's own audit entry."""
         data = {"action": ",".join(self.actions) or None, "actor": self.actor, "target": self.target,
-                "result": self.result, "since": _iso(self.since), "until": _iso(self.until)}
+                "result": self.result, "since": iso(self.since), "until": iso(self.until)}
         return {k: v for k, v in data.items() if v is not None}
 
 
@@ -126,18 +128,12 @@ def _entries(where: AuditFilter) -> Select:
             .where(and_(True, *_conditions(where))))
 
 
-def _iso(value: dt.datetime | None) -> str | None:
-    if value is None:
-        return None
-    return (value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value).isoformat()
-
-
 def entry_json(row: Any) -> dict[str, Any]:
     try:
         details = json.loads(row.details) if row.details else {}
     except ValueError:  # written by hand or by an older version: show it rather than fail
         details = {"raw": row.details}
-    return {"id": row.id, "at": _iso(row.at),
+    return {"id": row.id, "at": iso(row.at),
             "actor": {"id": row.actor_id, "name": row.actor_name} if row.actor_id is not None else None,
             "action": row.action, "target": row.target, "result": row.result, "details": details,
             "remote": row.remote}
@@ -158,14 +154,8 @@ async def audit_log(request: web.Request, viewer: Viewer) -> web.Response:
                           "offset": offset, "limit": limit})
 
 
-def _safe(value: Any) -> str:
-    """A cell as text; a leading = + - @ would make a spreadsheet run it as a formula."""
-    text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
 def csv_row(row: Any) -> list[str]:
-    return [_safe(v) for v in (row.id, _iso(row.at), row.actor_id, row.actor_name, row.action,
+    return [safe_cell(v) for v in (row.id, iso(row.at), row.actor_id, row.actor_name, row.action,
                                row.target, row.result, row.details, row.remote)]
 
 
@@ -184,8 +174,7 @@ async def audit_csv(request: web.Request, viewer: Viewer) -> web.StreamResponse:
     await response.prepare(request)
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    # The byte order mark tells Excel the file is UTF-8; without it Chinese comes out garbled.
-    buffer.write("\ufeff")
+    buffer.write(UTF8_BOM)
     writer.writerow(CSV_HEADER)
     after = 0
     while True:  # keyset pages by id: memory stays flat however long the log is

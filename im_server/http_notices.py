@@ -20,9 +20,10 @@ from aiohttp import web
 from im_server.handlers import notices as rules
 from im_server.keys import MESSAGING
 from im_server.protocol import ProtocolError
-from orgchart.http.auth import login_required
-from orgchart.http.errors import error_response
 from orgchart.errors import InvalidInput
+from orgchart.http.auth import login_required
+from orgchart.http.csv_cells import UTF8_BOM, safe_cell
+from orgchart.http.errors import error_response
 from orgchart.http.views_common import MAX_ROW_ID, int_query, json_response, paging, path_int
 from orgchart.service.viewer import Viewer
 
@@ -63,15 +64,9 @@ async def notice_status(request: web.Request, viewer: Viewer) -> web.Response:
     return json_response(report)
 
 
-def _safe(value: Any) -> str:
-    """A cell as text; leading = + - @ would make a spreadsheet run it as a formula."""
-    text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
 def _csv_row(item: dict[str, Any]) -> list[str]:
     post, unit, enterprise = item["post"], item["unit"], item["enterprise"]
-    return [_safe(v) for v in (
+    return [safe_cell(v) for v in (
         item["person"]["name"], item["person"]["mobile"], post["title"] if post else "",
         unit["name"] or unit["path"] if unit else "", enterprise["name"] if enterprise else "",
         enterprise["credit_code"] if enterprise else "", item["read_at"] or "")]
@@ -109,7 +104,7 @@ def _take(buffer: io.StringIO, *, bom: bool) -> bytes:
     data = buffer.getvalue().encode("utf-8")
     buffer.seek(0)
     buffer.truncate()
-    return (b"\xef\xbb\xbf" + data) if bom else data
+    return (UTF8_BOM.encode() + data) if bom else data
 
 
 @login_required

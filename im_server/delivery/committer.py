@@ -20,9 +20,9 @@ from sqlalchemy import insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from im_server import models as m
-from orgchart.infra.db import WRITE_TRANSACTION
 from im_server.delivery.batch import CommittedBatch, CommittedEvent
 from im_server.delivery.bus import Bus
+from orgchart.infra.db import WRITE_TRANSACTION
 
 log = logging.getLogger(__name__)
 
@@ -148,7 +148,7 @@ class Committer:
                     bulk = await group[0].bulk(conn, [item.payload for item in group])
                 alone = [item for item, outcome in zip(group, bulk) if outcome is None]
                 results = [(item, outcome) for item, outcome in zip(group, bulk) if outcome is not None]
-            except Exception:  # noqa: BLE001 - one bad item must not fail the others: go one by one
+            except Exception:  # one bad item must not fail the others: go one by one
                 log.warning("bulk run of %d items failed; running them one by one", len(group),
                             exc_info=True)
                 alone = group

@@ -33,8 +33,18 @@ def text_frame(payload: bytes) -> bytes:
 
 
 class Connection:
-    __slots__ = ("ws", "transport", "person_id", "last_position", "replaying", "pending",
-                 "max_buffer", "max_pending", "closed", "__weakref__")
+    __slots__ = (
+        "__weakref__",
+        "closed",
+        "last_position",
+        "max_buffer",
+        "max_pending",
+        "pending",
+        "person_id",
+        "replaying",
+        "transport",
+        "ws",
+    )
 
     def __init__(self, ws: web.WebSocketResponse, person_id: int, *, max_buffer: int = 4 * 1024 * 1024,
                  max_pending: int = 5000) -> None:
@@ -96,4 +106,4 @@ class Connection:
         self.pending.clear()
         log.info("disconnecting person %s: %s", self.person_id, why)
         asyncio.get_running_loop().create_task(
-            self.ws.close(code=TOO_SLOW, message="too slow; reconnect and resume from your cursor".encode()))
+            self.ws.close(code=TOO_SLOW, message=b"too slow; reconnect and resume from your cursor"))

@@ -72,7 +72,7 @@ class Dispatcher:
                 await asyncio.wait_for(self._wakeup.wait(), timeout=self.poll_interval)
                 self._wakeup.clear()
                 await asyncio.sleep(self.gap_wait)  # give the bus a moment to bring it
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 pass
             try:
                 await self.fill_gaps()

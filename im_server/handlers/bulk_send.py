@@ -15,14 +15,15 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select, tuple_, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from im_server import models as m
 from im_server.delivery.committer import JobResult, Outgoing
 from im_server.protocol import ProtocolError
 from im_server.stores.membership import member_rows
-from im_server.stores.messages import _iso, by_client_ids
+from im_server.stores.messages import by_client_ids
+from orgchart.service.present import iso
 
 conversations = m.Conversation.__table__
 messages = m.Message.__table__
@@ -104,7 +105,7 @@ async def send_many(conn: AsyncConnection, sends: list[PlainSend]) -> list[JobRe
         message = {"id": message_id, "conversation": send.conversation, "seq": row["seq"],
                    "sender": {"id": send.sender_id, "name": send.sender_name}, "as_post": None,
                    "client_msg_id": send.client_msg_id, "type": send.type, "content": send.content,
-                   "mentions": [], "reply_to": None, "urgent": False, "created_at": _iso(now),
+                   "mentions": [], "reply_to": None, "urgent": False, "created_at": iso(now),
                    "edited_at": None, "recalled": False}
         results[index] = JobResult(ack(message), [Outgoing("message.new", {"message": message},
                                                            people[send.conversation])])

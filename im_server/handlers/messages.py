@@ -14,7 +14,6 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from im_server import models as m
-from orgchart.infra.audit import record
 from im_server.content import normalise
 from im_server.delivery.committer import JobResult, Outgoing
 from im_server.handlers import Context
@@ -25,6 +24,7 @@ from im_server.stores import conversations as conversation_store
 from im_server.stores import messages as store
 from im_server.stores.membership import held_posts, holding_now, recipients
 from orgchart import models as om
+from orgchart.infra.audit import record
 
 RECALL_WINDOW = dt.timedelta(hours=24)
 EDITABLE = ("text", "markdown")

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from im_server import models as m
 from orgchart import models as om
+from orgchart.service.present import iso
 
 messages = m.Message.__table__
 
@@ -39,18 +40,10 @@ def message_json(row: Any) -> dict[str, Any]:
         "mentions": body.get("mentions", []),
         "reply_to": r["reply_to_id"],
         "urgent": bool(r["urgent"]),
-        "created_at": _iso(r["created_at"]),
-        "edited_at": _iso(r["edited_at"]),
+        "created_at": iso(r["created_at"]),
+        "edited_at": iso(r["edited_at"]),
         "recalled": recalled,
     }
-
-
-def _iso(value: dt.datetime | None) -> str | None:
-    if value is None:
-        return None
-    if value.tzinfo is None:  # SQLite hands back naive values; they are UTC
-        value = value.replace(tzinfo=dt.UTC)
-    return value.isoformat()
 
 
 async def by_client_id(conn: AsyncConnection, sender_id: int, client_msg_id: str) -> dict | None:

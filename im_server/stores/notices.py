@@ -32,6 +32,7 @@ from im_server.stores.membership import holding_now, people_of
 from orgchart import models as om
 from orgchart.codes import path_upper_bound
 from orgchart.selectors.compiler import Compiled
+from orgchart.service.present import iso
 
 notices = cast(Table, m.Notice.__table__)
 recipients = cast(Table, m.NoticeRecipient.__table__)
@@ -50,14 +51,6 @@ sender_people = people.alias("sender")
 #: Roll-up levels: the significant digits of the division code at each level below the province.
 ROLLUP_LEVELS: tuple[tuple[int, str], ...] = ((4, "city"), (6, "county"), (9, "township"),
                                                (12, "village"))
-
-
-def iso(value: dt.datetime | None) -> str | None:
-    if value is None:
-        return None
-    if value.tzinfo is None:  # SQLite hands back naive values; they are UTC
-        value = value.replace(tzinfo=dt.UTC)
-    return value.isoformat()
 
 
 def pending(require_confirm: bool) -> ColumnElement[bool]:

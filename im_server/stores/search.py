@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from im_server import models as m
 from im_server.stores.membership import conversations_of
 from orgchart import models as om
+from orgchart.service.present import iso
 
 #: Trigram indexes need at least this many characters to look anything up.
 TRIGRAM_MIN = 3
@@ -89,12 +90,6 @@ def search_query(person_id: int, query: str, *, dialect: str, today: dt.date,
     return stmt
 
 
-def _iso(value: dt.datetime) -> str:
-    if value.tzinfo is None:  # SQLite hands back naive values; they are UTC
-        value = value.replace(tzinfo=dt.UTC)
-    return value.isoformat()
-
-
 async def search_messages(conn: AsyncConnection, person_id: int, query: str, *, today: dt.date,
                           conversation_id: int | None = None,
                           limit: int = 20) -> list[dict[str, Any]]:
@@ -110,7 +105,7 @@ async def search_messages(conn: AsyncConnection, person_id: int, query: str, *, 
             "seq": row.seq,
             "sender": {"id": row.sender_id, "name": row.sender_name},
             "type": row.content_type,
-            "created_at": _iso(row.created_at),
+            "created_at": iso(row.created_at),
             "snippet": excerpt,
             "highlight": highlight,
         })
