@@ -65,6 +65,17 @@ def drop_server_side(im_server, person_id: int, code: int | None = None) -> int:
     return dropped
 
 
+async def connected_again(im_server, person_id: int, timeout: float = 10) -> None:
+    """Wait until ``person_id`` has a live (caught-up) socket on the server."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while asyncio.get_running_loop().time() < deadline:
+        if any(c.person_id == person_id and not c.replaying and not c.closed
+               for c in im_server.app[MESSAGING].hub.connections()):
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError(f"person {person_id} did not reconnect within {timeout} s")
+
+
 async def test_send_and_receive_in_order(sdk):
     zhang, li = await sdk(ZHANG), await sdk(LI)
     conversation = await zhang.open_direct(li.person["id"])
@@ -102,6 +113,7 @@ async def test_reconnect_after_server_drops_resumes_without_loss_or_duplicates(s
     for i in range(30):
         await zhang.send_text(conversation.id, str(i))
         if i in (5, 17):  # too slow (4008), then a node going away (1001)
+            await connected_again(im_server, li.person["id"])  # after the first drop: backoff
             assert drop_server_side(im_server, li.person["id"], None if i == 5 else 1001) == 1
         if i in (6, 18):
             await asyncio.sleep(0.05)  # let a few messages land while the client is away
