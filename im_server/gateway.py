@@ -47,7 +47,11 @@ async def websocket_endpoint(request: web.Request) -> web.StreamResponse:
     if "token" in request.query:
         return error_response(400, "token_in_url", "不要把令牌放在 URL 中; 请使用一次性票据或在首帧认证")
     if "ticket" in request.query:
-        viewer = await consume_ticket(rt, request.query["ticket"])
+        try:
+            viewer = await consume_ticket(rt, request.query["ticket"])
+        except Exception:  # the database is overloaded or away: say so, the client retries
+            log.warning("ticket check failed", exc_info=True)
+            return error_response(503, "unavailable", "服务器繁忙, 请稍后重连")
         if viewer is None:
             return error_response(401, "unauthenticated", "票据无效、已过期或已被使用")
     ws = web.WebSocketResponse(
@@ -149,6 +153,11 @@ class _Session:
                 viewer = await self.rt.accounts.authenticate(token)
         except ZhengdingError:
             viewer = None
+        except Exception:  # e.g. a pool timeout in a reconnect storm: answer, then let it retry
+            log.warning("authentication failed for lack of the database", exc_info=True)
+            await self.ws.send_str(encode_error(request.request_id, "unavailable", "服务器繁忙, 请稍后重连"))
+            await self.ws.close(code=1013, message=b"try again later")
+            return
         if viewer is None:
             self.send(encode_error(request.request_id, "unauthenticated", "令牌或票据无效"))
             return

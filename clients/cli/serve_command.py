@@ -38,5 +38,5 @@ def run(args: argparse.Namespace) -> int:
         )
 
     app.on_startup.append(announce)
-    web.run_app(app, host=settings.host, port=settings.port, print=None)
+    web.run_app(app, host=settings.host, port=settings.port, backlog=settings.backlog, print=None)
     return 0

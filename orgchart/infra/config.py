@@ -25,6 +25,8 @@ class ConfigError(ValueError):
 class Settings:
     host: str = "127.0.0.1"
     port: int = 8080
+    #: Listen backlog: thousands of clients reconnecting at once overflow the default 128.
+    backlog: int = 4096
     database_url: str = DEFAULT_DATABASE_URL
     redis_url: str | None = None
     #: Prefix of every Redis channel and key, so deployments (and test runs) can share a Redis.

@@ -122,3 +122,22 @@ async def test_rate_limit_is_per_user_not_per_connection(connect):
     assert codes.count("rate_limited") >= 5
     other = await connect(LI)  # someone else's budget is untouched
     assert (await other.request("ping"))["time"]
+
+
+async def test_database_trouble_during_auth_is_answered_not_dropped(connect, im_server, monkeypatch):
+    """A pool timeout in a reconnect storm: the client gets 'unavailable' and 1013, and retries."""
+    from im_server.keys import MESSAGING
+
+    client = WsClient(connect.base_url, connect.http)
+    await client.login(ZHANG)
+    accounts = im_server.app[MESSAGING].accounts
+
+    async def overloaded(token):
+        raise TimeoutError("QueuePool limit reached")
+
+    monkeypatch.setattr(accounts, "authenticate", overloaded)
+    ws = await connect.http.ws_connect(connect.base_url.replace("http", "ws") + "/ws")
+    await ws.send_str(json.dumps({"v": 1, "id": "a", "op": "auth", "args": {"token": client.token}}))
+    reply = json.loads((await ws.receive(timeout=5)).data)
+    assert reply["re"] == "a" and reply["error"]["code"] == "unavailable"
+    assert (await ws.receive(timeout=5)).type == aiohttp.WSMsgType.CLOSE and ws.close_code == 1013
