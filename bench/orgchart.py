@@ -37,6 +37,7 @@ SELECTORS = {
     "one post by path": "{post}",
     "village party secretaries in one city": "duty:村党支部书记 under:衢州市",
     "village party secretaries in the province": "duty:村党支部书记 under:浙江省",
+    "village river chiefs in the province": "duty:河长 level:village",
     "every county tax bureau head": "dept:税务局 level:county title:局长",
     "one virtual-org sub-group": "vo:{vo}/{group}",
 }
@@ -85,12 +86,15 @@ async def fill_placeholders(sessions) -> dict[str, str]:
     return {"post": post, "vo": group[0] if group else "none", "group": group[1] if group else "none"}
 
 
-async def run_backend(backend: str, source: Path, repeat: int) -> None:
+async def run_backend(backend: str, source: Path, repeat: int, reuse: bool) -> None:
     if backend == "sqlite":
         path = OUT / f"bench-{source.stem}.sqlite3"
-        for suffix in ("", "-wal", "-shm"):
-            Path(f"{path}{suffix}").unlink(missing_ok=True)
+        if not reuse:
+            for suffix in ("", "-wal", "-shm"):
+                Path(f"{path}{suffix}").unlink(missing_ok=True)
         url = f"sqlite+aiosqlite:///{path}"
+    elif reuse:
+        url = PG_ADMIN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://") + "/zd_bench"
     else:
         url = await pg_database("zd_bench")
     engine = create_engine(url)
@@ -98,10 +102,14 @@ async def run_backend(backend: str, source: Path, repeat: int) -> None:
     sessions = session_maker(engine)
     print(f"\n== {backend} ==", flush=True)
 
-    report = await import_file(sessions, source, progress=True)
-    if not report.ok:
-        raise SystemExit(f"import failed: {report.errors[:5]}")
-    print(f"import: {report.rows:,} rows in {report.seconds:.1f} s = {report.rows / report.seconds:,.0f} rows/s")
+    if reuse:
+        print("import: skipped (--reuse: querying the database of an earlier run)")
+    else:
+        report = await import_file(sessions, source, progress=True)
+        if not report.ok:
+            raise SystemExit(f"import failed: {report.errors[:5]}")
+        print(f"import: {report.rows:,} rows in {report.seconds:.1f} s = "
+              f"{report.rows / report.seconds:,.0f} rows/s")
 
     values = await fill_placeholders(sessions)
     print(f"{'selector':45} {'posts':>7} {'people':>7} {'p50 ms':>8} {'p99 ms':>8}")
@@ -134,6 +142,8 @@ async def main() -> None:
     parser.add_argument("--preset", choices=["city", "province"], default="province")
     parser.add_argument("--backend", choices=["sqlite", "postgresql", "both"], default="both")
     parser.add_argument("--repeat", type=int, default=200, help="runs per selector and search")
+    parser.add_argument("--reuse", action="store_true",
+                        help="skip the import and query the databases an earlier run left")
     args = parser.parse_args()
     OUT.mkdir(parents=True, exist_ok=True)
     source = OUT / f"{args.preset}.jsonl"
@@ -144,7 +154,7 @@ async def main() -> None:
     print(f"source: {source} ({source.stat().st_size / 1e6:.0f} MB); python {sys.version.split()[0]}; "
           f"{os.cpu_count()} cores; repeat={args.repeat}")
     for backend in (["sqlite", "postgresql"] if args.backend == "both" else [args.backend]):
-        await run_backend(backend, source, args.repeat)
+        await run_backend(backend, source, args.repeat, args.reuse)
 
 
 if __name__ == "__main__":
