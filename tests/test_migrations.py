@@ -40,3 +40,25 @@ async def test_migrations_up_down_and_match_models(db_url):
             assert await conn.run_sync(_differences) == []
     finally:
         await engine.dispose()
+
+
+async def test_a_database_with_a_linguistic_collation_is_refused(pg_url):
+    """Subtree and prefix ranges need code-point order; zh-Hans ICU would silently break them."""
+    import asyncpg
+    import pytest
+
+    from orgchart.infra.config import ConfigError
+    from tests.conftest import PG_ADMIN_DSN
+
+    name = pg_url.rsplit("/", 1)[1] + "_icu"
+    admin = await asyncpg.connect(PG_ADMIN_DSN)
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}" TEMPLATE template0 LOCALE_PROVIDER icu '
+                            f"ICU_LOCALE 'zh-Hans-CN' LOCALE 'C.UTF-8'")
+        engine = create_engine(pg_url.rsplit("/", 1)[0] + "/" + name)
+        with pytest.raises(ConfigError, match="C.UTF-8"):
+            await migrate.upgrade(engine)
+        await engine.dispose()
+    finally:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.close()

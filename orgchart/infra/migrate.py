@@ -7,9 +7,11 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 import migrations
+from orgchart.infra.config import ConfigError
 
 MIGRATIONS_DIR = Path(migrations.__file__).resolve().parent
 
@@ -24,7 +26,28 @@ def alembic_config(url: str | None = None) -> Config:
 
 async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
     """Bring the schema up to ``revision`` inside one transaction."""
+    await check_collation(engine)
     await _run(engine, lambda config: command.upgrade(config, revision))
+
+
+async def check_collation(engine: AsyncEngine) -> None:
+    """Refuse a PostgreSQL database whose default collation is not code-point order.
+
+    Subtrees are the string range [path, path + ":") and name prefixes [p, p with its last
+    character incremented); both hold only under code-point order (C, C.UTF-8, POSIX). Under a
+    linguistic collation such as zh-Hans ICU, '3308:' sorts before '330899' and queries would
+    silently miss units and people — so say so at start-up instead.
+    """
+    if engine.dialect.name != "postgresql":
+        return  # SQLite compares text as BINARY, which is code-point order for UTF-8
+    async with engine.connect() as conn:
+        ordered = await conn.scalar(text("SELECT '3308:' > '330899' AND '弡' > '张伟'"))
+        database = await conn.scalar(text("SELECT current_database()"))
+    if not ordered:
+        raise ConfigError(
+            f"数据库 {database} 的排序规则不是按码位排序, 辖区和拼音前缀查询会出错。请用 C 排序规则建库: "
+            f"CREATE DATABASE {database} TEMPLATE template0 LOCALE 'C.UTF-8' "
+            f"(PostgreSQL database {database} must use the C / C.UTF-8 collation)")
 
 
 async def downgrade(engine: AsyncEngine, revision: str) -> None:

@@ -53,6 +53,13 @@ async def two_nodes(pg_url, tmp_path):
     finally:
         for node in nodes:
             node.stop()
+        client = redis.from_url(REDIS_URL)  # leave the shared Redis as we found it
+        try:
+            keys = [key async for key in client.scan_iter(f"{namespace}:*")]
+            if keys:
+                await client.delete(*keys)
+        finally:
+            await client.aclose()
 
 
 async def _client(http, node: Node, mobile: str, **kwargs) -> WsClient:
