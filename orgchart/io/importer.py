@@ -144,16 +144,21 @@ async def import_located(
 
 
 async def _analyze(sessions: async_sessionmaker[AsyncSession]) -> None:
-    """Refresh the planner's statistics: right after a bulk load PostgreSQL has none and picks
-    plans 2-10x slower; SQLite's analysis_limit keeps this to a sampled, quick pass."""
+    """Refresh the planner's view after a bulk load. PostgreSQL: VACUUM (ANALYZE), because right
+    after a load it has no statistics (plans 2-10x slower) and an empty visibility map, which
+    turns the covering indexes' index-only scans into heap visits (a 20,400-post selector:
+    121 -> 35 ms p50). SQLite: a sampled ANALYZE (analysis_limit keeps it quick)."""
     async with sessions() as session:
         conn = await session.connection()
+        engine = conn.engine
         if conn.dialect.name == "sqlite":
             await conn.exec_driver_sql("PRAGMA analysis_limit=2000")
             await conn.exec_driver_sql("ANALYZE")
-        else:
-            await conn.exec_driver_sql("ANALYZE")
-        await session.commit()
+            await session.commit()
+            return
+    async with engine.connect() as autocommit:  # VACUUM cannot run inside a transaction
+        await autocommit.execution_options(isolation_level="AUTOCOMMIT")
+        await autocommit.exec_driver_sql("VACUUM (ANALYZE)")
 
 
 def _show(progress: bool) -> bool:

@@ -140,3 +140,20 @@ async def test_supervisor_cycle_and_cross_unit_department_are_refused(sessions):
             record["department"] = sample.TAX_KC  # a department of another unit
     report = await import_records(sessions, records)
     assert sorted(error.reason for error in report.errors) == ["bad value", "cycle", "cycle"]
+
+
+async def test_large_imports_refresh_the_planner_statistics(sessions, monkeypatch):
+    from sqlalchemy import text
+
+    from orgchart.io import importer
+
+    monkeypatch.setattr(importer, "ANALYZE_AFTER_ROWS", 1)  # the sample counts as large here
+    assert (await import_records(sessions, sample_records())).ok
+    async with sessions() as session:
+        if session.bind.dialect.name == "sqlite":
+            analysed = await session.scalar(text("SELECT count(*) FROM sqlite_stat1 WHERE tbl = 'holdings'"))
+        else:
+            analysed = await session.scalar(text(
+                "SELECT count(*) FROM pg_stat_user_tables WHERE relname = 'holdings' "
+                "AND last_vacuum IS NOT NULL AND last_analyze IS NOT NULL"))
+    assert analysed >= 1
