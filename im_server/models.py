@@ -123,12 +123,16 @@ class Event(Base):
 
 
 class Inbox(Base):
+    """Which positions are meant for whom: the hottest table (a notice to 10,000 people writes
+    10,000 rows before it is acknowledged). No foreign keys, on purpose: PostgreSQL checks them
+    row by row (60 of 83 ms for 10,000 rows), and only the committer writes here, with ids it
+    has just read in the same transaction; retention deletes inbox rows before their events."""
+
     __tablename__ = "inbox"
 
-    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), primary_key=True)
+    person_id: Mapped[int] = mapped_column(Integer, primary_key=True)
     event_id: Mapped[int] = mapped_column(
-        BigInteger().with_variant(Integer, "sqlite"), ForeignKey("events.id", ondelete="CASCADE"),
-        primary_key=True, index=True)
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, index=True)
 
 
 class Notice(Base):
