@@ -173,6 +173,14 @@ class Committer:
         events = tuple(CommittedEvent(first + i, kind, data, to) for i, (kind, data, to) in enumerate(prepared))
         await conn.execute(insert(m.Event), [
             {"id": e.position, "type": e.type, "payload": e.data, "created_at": now} for e in events])
-        await conn.execute(insert(m.Inbox), [
-            {"person_id": person, "event_id": e.position} for e in events for person in e.recipients])
+        if self.is_postgres:  # arrays in one statement, not a protocol message per row
+            people = [person for e in events for person in e.recipients]
+            positions = [e.position for e in events for _person in e.recipients]
+            await conn.execute(text(
+                "INSERT INTO inbox (person_id, event_id) "
+                "SELECT p, e FROM unnest(CAST(:people AS INTEGER[]), CAST(:positions AS BIGINT[])) AS r(p, e)"),
+                {"people": people, "positions": positions})
+        else:
+            await conn.execute(insert(m.Inbox), [
+                {"person_id": person, "event_id": e.position} for e in events for person in e.recipients])
         return CommittedBatch(first - 1, last, events)
