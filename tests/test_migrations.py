@@ -62,3 +62,23 @@ async def test_a_database_with_a_linguistic_collation_is_refused(pg_url):
     finally:
         await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         await admin.close()
+
+
+async def test_nodes_starting_together_migrate_and_start_once(pg_url):
+    """Found in a CI run: two nodes on a fresh database raced to create the same rows."""
+    import asyncio
+
+    from im_server.delivery.bus import InProcessBus
+    from im_server.delivery.committer import Committer
+
+    engines = [create_engine(pg_url) for _ in range(3)]
+    try:
+        await asyncio.gather(*(migrate.upgrade(engine) for engine in engines))
+        committers = [Committer(engine, InProcessBus()) for engine in engines]
+        await asyncio.gather(*(committer.start() for committer in committers))
+        for committer in committers:
+            await committer.close()
+        assert await migrate.current_revision(engines[0]) == migrate.head_revision()
+    finally:
+        for engine in engines:
+            await engine.dispose()

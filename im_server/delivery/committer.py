@@ -16,7 +16,8 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import insert, select, text, update
+from sqlalchemy import insert, text, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from im_server import models as m
@@ -70,10 +71,11 @@ class Committer:
         self.is_postgres = engine.dialect.name == "postgresql"
 
     async def start(self) -> None:
-        async with self.engine.begin() as conn:  # make sure the counter row exists
-            exists = await conn.scalar(select(m.StreamState.position).where(m.StreamState.name == "events"))
-            if exists is None:
-                await conn.execute(insert(m.StreamState).values(name="events", position=0))
+        # Make sure the counter row exists; nodes starting together must not both insert it.
+        dialect_insert = postgresql.insert if self.is_postgres else sqlite.insert
+        async with self.engine.begin() as conn:
+            await conn.execute(dialect_insert(m.StreamState).values(name="events", position=0)
+                               .on_conflict_do_nothing(index_elements=["name"]))
         self._task = asyncio.create_task(self._run(), name="committer")
 
     async def close(self) -> None:

@@ -14,6 +14,8 @@ import migrations
 from orgchart.infra.config import ConfigError
 
 MIGRATIONS_DIR = Path(migrations.__file__).resolve().parent
+#: PostgreSQL advisory lock key held while migrating ("zd" + 1).
+MIGRATION_LOCK = 0x7A6401
 
 
 def alembic_config(url: str | None = None) -> Config:
@@ -72,4 +74,8 @@ async def _run(engine: AsyncEngine, action) -> None:
         action(config)
 
     async with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            # Nodes starting together on a fresh database would race to create the same tables;
+            # the first migrates, the others wait and then find nothing to do.
+            await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
         await conn.run_sync(in_connection)
