@@ -19,9 +19,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from im_server import models as m
 from im_server.delivery.committer import JobResult, Outgoing
 from im_server.runtime import Messaging
-from im_server.stores.membership import holding_now
 from im_server.stores.notices import get_notice, notice_json
 from orgchart import models as om
+from orgchart.store.holdings import current_on
 
 BATCH = 5000
 recipients = m.NoticeRecipient.__table__
@@ -46,7 +46,7 @@ async def hand_over_pending_notices(rt: Messaging, now: dt.datetime | None = Non
             .where(recipients.c.via_post_id.is_not(None), _still_owed(),
                    not_(exists(select(holdings.c.id).where(
                        holdings.c.post_id == recipients.c.via_post_id,
-                       holdings.c.person_id == recipients.c.person_id, holding_now(today)))))
+                       holdings.c.person_id == recipients.c.person_id, current_on(today)))))
             .limit(BATCH))).all()
         if not stale:
             return JobResult(0)
@@ -54,7 +54,7 @@ async def hand_over_pending_notices(rt: Messaging, now: dt.datetime | None = Non
         holders: dict[int, set[int]] = defaultdict(set)
         for post_id, person_id in (await conn.execute(
                 select(holdings.c.post_id, holdings.c.person_id)
-                .where(holdings.c.post_id.in_(posts), holding_now(today)))).all():
+                .where(holdings.c.post_id.in_(posts), current_on(today)))).all():
             holders[post_id].add(person_id)
         notice_ids = {row.notice_id for row in stale}
         already = {(n, p) for n, p in (await conn.execute(

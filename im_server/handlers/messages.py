@@ -22,9 +22,10 @@ from im_server.handlers.conversations import _require_member
 from im_server.protocol import ProtocolError
 from im_server.stores import conversations as conversation_store
 from im_server.stores import messages as store
-from im_server.stores.membership import held_posts, holding_now, recipients
+from im_server.stores.membership import held_posts, recipients
 from orgchart import models as om
 from orgchart.infra.audit import record
+from orgchart.store.holdings import current_on
 
 RECALL_WINDOW = dt.timedelta(hours=24)
 EDITABLE = ("text", "markdown")
@@ -52,7 +53,7 @@ async def _mention_people(conn: AsyncConnection, mentions: list[dict], members: 
             if post is None:
                 raise ProtocolError("not_found", f"岗位 {mention['post']} 不存在")
             holders = set((await conn.execute(select(om.Holding.person_id).where(
-                om.Holding.post_id == post.id, holding_now(today)))).scalars())
+                om.Holding.post_id == post.id, current_on(today)))).scalars())
             resolved.append({"post": mention["post"], "title": post.title, "holders": sorted(holders)})
             reached |= holders
     return resolved, reached

@@ -11,15 +11,11 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from im_server import models as m
 from orgchart import models as om
+from orgchart.store.holdings import current_on
 
 members = m.ConversationMember.__table__
 holdings = om.Holding.__table__
 enterprise_members = om.EnterpriseMember.__table__
-
-
-def holding_now(today: dt.date) -> ColumnElement[bool]:
-    return and_(holdings.c.start_date <= today,
-                or_(holdings.c.end_date.is_(None), holdings.c.end_date > today))
 
 
 def people_of(conversation_id: int, today: dt.date) -> Select:
@@ -29,7 +25,7 @@ def people_of(conversation_id: int, today: dt.date) -> Select:
     by_post = (select(holdings.c.person_id)
                .join(members, members.c.post_id == holdings.c.post_id)
                .where(members.c.conversation_id == conversation_id, members.c.member_type == "post",
-                      holding_now(today)))
+                      current_on(today)))
     by_enterprise = (select(enterprise_members.c.person_id)
                      .join(members, members.c.enterprise_id == enterprise_members.c.enterprise_id)
                      .where(members.c.conversation_id == conversation_id,
@@ -44,7 +40,7 @@ def conversations_of(person_id: int, today: dt.date) -> Select:
     by_post = (select(members.c.conversation_id)
                .join(holdings, holdings.c.post_id == members.c.post_id)
                .where(members.c.member_type == "post", holdings.c.person_id == person_id,
-                      holding_now(today)))
+                      current_on(today)))
     by_enterprise = (select(members.c.conversation_id)
                      .join(enterprise_members, enterprise_members.c.enterprise_id == members.c.enterprise_id)
                      .where(members.c.member_type == "enterprise", enterprise_members.c.person_id == person_id))
@@ -56,7 +52,7 @@ def _membership_rows(conversation_id: int, person_id: int, today: dt.date) -> Co
         and_(members.c.member_type == "person", members.c.person_id == person_id),
         and_(members.c.member_type == "post", exists(select(holdings.c.id).where(
             holdings.c.post_id == members.c.post_id, holdings.c.person_id == person_id,
-            holding_now(today)))),
+            current_on(today)))),
         and_(members.c.member_type == "enterprise", exists(select(enterprise_members.c.person_id).where(
             enterprise_members.c.enterprise_id == members.c.enterprise_id,
             enterprise_members.c.person_id == person_id)))))
@@ -83,7 +79,7 @@ async def held_posts(conn: AsyncConnection, person_id: int, today: dt.date) -> d
     rows = (await conn.execute(
         select(om.Post.code, om.Post.id, om.Post.title, om.Post.serves_enterprises)
         .join(holdings, holdings.c.post_id == om.Post.id)
-        .where(holdings.c.person_id == person_id, holding_now(today)))).all()
+        .where(holdings.c.person_id == person_id, current_on(today)))).all()
     return {r.code: (r.id, r.title, r.serves_enterprises) for r in rows}
 
 
@@ -96,7 +92,7 @@ async def member_rows(conn: AsyncConnection, conversation_ids: set[int],
         cid.in_(conversation_ids), members.c.member_type == "person")
     by_post = (select(cid, holdings.c.person_id, members.c.role, members.c.can_post)
                .join(holdings, holdings.c.post_id == members.c.post_id)
-               .where(cid.in_(conversation_ids), members.c.member_type == "post", holding_now(today)))
+               .where(cid.in_(conversation_ids), members.c.member_type == "post", current_on(today)))
     by_enterprise = (select(cid, enterprise_members.c.person_id, members.c.role, members.c.can_post)
                      .join(enterprise_members, enterprise_members.c.enterprise_id == members.c.enterprise_id)
                      .where(cid.in_(conversation_ids), members.c.member_type == "enterprise"))

@@ -29,11 +29,12 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from im_server import models as m
-from im_server.stores.membership import holding_now, people_of
+from im_server.stores.membership import people_of
 from orgchart import models as om
 from orgchart.codes import path_upper_bound
 from orgchart.selectors.compiler import Compiled
 from orgchart.service.present import iso
+from orgchart.store.holdings import current_on
 
 notices = cast(Table, m.Notice.__table__)
 recipients = cast(Table, m.NoticeRecipient.__table__)
@@ -71,7 +72,7 @@ async def select_recipients(conn: AsyncConnection, compiled: Compiled, today: dt
         rows = await conn.execute(
             select(holdings.c.person_id, sel.c.id, sel.c.path)
             .select_from(sel.join(holdings, holdings.c.post_id == sel.c.id))
-            .where(holding_now(today)).order_by(sel.c.path, sel.c.id))
+            .where(current_on(today)).order_by(sel.c.path, sel.c.id))
         for person_id, post_id, path in rows:
             found.setdefault(person_id, {"person_id": person_id, "via_post_id": post_id,
                                          "enterprise_id": None, "unit_path": path})

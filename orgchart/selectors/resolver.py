@@ -14,7 +14,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, case, distinct, func, select
+from sqlalchemy import Select, case, distinct, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from orgchart import models as m
@@ -23,6 +23,7 @@ from orgchart.selectors.compiler import Compiled, IdSelect, compile_selector
 from orgchart.selectors.names import resolve_names
 from orgchart.selectors.nodes import Selector
 from orgchart.selectors.parser import parse
+from orgchart.store.holdings import current_on
 
 posts = m.Post.__table__
 duties = m.PostDuty.__table__
@@ -67,12 +68,6 @@ class Resolution:
             "as_of": self.as_of.isoformat() if self.as_of else None,
             "items": self.items,
         }
-
-
-def holding_on(day: dt.date) -> ColumnElement[bool]:
-    """Holdings in force on ``day``: started on or before it, not yet ended (end is exclusive)."""
-    return (holdings.c.start_date <= day) & (
-        holdings.c.end_date.is_(None) | (holdings.c.end_date > day))
 
 
 async def compile_text(session: AsyncSession, selector: str | Selector, *,
@@ -142,7 +137,7 @@ async def resolve_recipients(session: AsyncSession, selector: str | Selector, *,
     parts = []
     if compiled.posts is not None:
         parts.append(select(holdings.c.person_id.label("id"))
-                     .where(holdings.c.post_id.in_(_ids(compiled.posts)), holding_on(day)))
+                     .where(holdings.c.post_id.in_(_ids(compiled.posts)), current_on(day)))
     if compiled.enterprises is not None:
         parts.append(select(members.c.person_id.label("id"))
                      .where(members.c.enterprise_id.in_(_ids(compiled.enterprises))))
@@ -169,7 +164,7 @@ async def _counts(session: AsyncSession, compiled: Compiled, day: dt.date) -> tu
         columns.append(select(func.count()).select_from(compiled.posts.subquery())
                        .scalar_subquery())
         columns.append(select(func.count(distinct(holdings.c.person_id)))
-                       .where(holdings.c.post_id.in_(_ids(compiled.posts)), holding_on(day))
+                       .where(holdings.c.post_id.in_(_ids(compiled.posts)), current_on(day))
                        .scalar_subquery())
     if compiled.enterprises is not None:
         columns.append(select(func.count()).select_from(compiled.enterprises.subquery())
@@ -207,7 +202,7 @@ async def _post_page(session: AsyncSession, selected: IdSelect, offset: int, lim
         .select_from(page.join(posts, posts.c.id == page.c.id)
                      .join(units, units.c.id == posts.c.org_unit_id)
                      .outerjoin(departments, departments.c.id == posts.c.department_id)
-                     .outerjoin(holdings, (holdings.c.post_id == posts.c.id) & holding_on(day))
+                     .outerjoin(holdings, (holdings.c.post_id == posts.c.id) & current_on(day))
                      .outerjoin(people, people.c.id == holdings.c.person_id))
         .order_by(page.c.path, page.c.code, _KIND_ORDER, holdings.c.start_date, people.c.name)
     )
@@ -270,7 +265,7 @@ async def _holders(session: AsyncSession, post_ids: list[int],
                    day: dt.date) -> dict[int, list[dict[str, str | None]]]:
     stmt = (select(holdings.c.post_id, people.c.name, people.c.mobile, holdings.c.kind)
             .join(people, people.c.id == holdings.c.person_id)
-            .where(holdings.c.post_id.in_(set(post_ids)), holding_on(day))
+            .where(holdings.c.post_id.in_(set(post_ids)), current_on(day))
             .order_by(holdings.c.post_id, _KIND_ORDER, holdings.c.start_date, people.c.name))
     found: dict[int, list[dict[str, str | None]]] = defaultdict(list)
     for post_id, name, mobile, kind in (await session.execute(stmt)).all():
