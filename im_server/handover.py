@@ -57,9 +57,11 @@ async def hand_over_pending_notices(rt: Messaging, now: dt.datetime | None = Non
                 .where(holdings.c.post_id.in_(posts), current_on(today)))).all():
             holders[post_id].add(person_id)
         notice_ids = {row.notice_id for row in stale}
-        already = {(n, p) for n, p in (await conn.execute(
-            select(recipients.c.notice_id, recipients.c.person_id)
-            .where(recipients.c.notice_id.in_(notice_ids)))).all()}
+        already: dict[int, set[int]] = defaultdict(set)  # notice -> its recipients now
+        for notice_id, person_id in (await conn.execute(
+                select(recipients.c.notice_id, recipients.c.person_id)
+                .where(recipients.c.notice_id.in_(notice_ids)))).all():
+            already[notice_id].add(person_id)
         moved = 0
         gained: dict[int, set[int]] = defaultdict(set)
         lost: dict[int, set[int]] = defaultdict(set)
@@ -70,11 +72,11 @@ async def hand_over_pending_notices(rt: Messaging, now: dt.datetime | None = Non
             await conn.execute(delete(recipients).where(recipients.c.notice_id == row.notice_id,
                                                         recipients.c.person_id == row.person_id))
             lost[row.notice_id].add(row.person_id)
-            for person in successors - {p for n, p in already if n == row.notice_id}:
+            for person in successors - already[row.notice_id]:
                 await conn.execute(recipients.insert().values(
                     notice_id=row.notice_id, person_id=person, via_post_id=row.via_post_id,
                     unit_path=row.unit_path))
-                already.add((row.notice_id, person))
+                already[row.notice_id].add(person)
                 gained[row.notice_id].add(person)
             moved += 1
         events: list[Outgoing] = []

@@ -7,6 +7,8 @@ is retained — or newer than anything committed — gets an explicit ``sync.res
 """
 from __future__ import annotations
 
+import json
+
 from sqlalchemy import select
 
 from im_server import models as m
@@ -21,13 +23,13 @@ async def replay(rt: Messaging, connection: Connection, cursor: int | None) -> N
     horizon = rt.dispatcher.horizon
     if cursor is None:  # a new device: nothing to catch up, live from here
         connection.last_position = horizon
-        connection.send(_sync_event(horizon, "live", horizon))
+        connection.send(_sync_event(horizon, "live"))
         connection.live()
         return
     pruned = await _pruned_below(rt)
     if cursor < pruned or cursor > horizon:
         connection.last_position = horizon
-        connection.send(_sync_event(horizon, "resync", horizon, requested=cursor, oldest=pruned))
+        connection.send(_sync_event(horizon, "resync", requested=cursor, oldest=pruned))
         connection.live()
         return
     connection.last_position = cursor
@@ -48,13 +50,11 @@ async def replay(rt: Messaging, connection: Connection, cursor: int | None) -> N
         if len(rows) < PAGE:
             break
     connection.last_position = max(connection.last_position, horizon)
-    connection.send(_sync_event(connection.last_position, "caught_up", horizon))
+    connection.send(_sync_event(connection.last_position, "caught_up"))
     connection.live()
 
 
-def _sync_event(position: int, state: str, horizon: int, **extra) -> str:
-    import json
-
+def _sync_event(position: int, state: str, **extra) -> str:
     data = {"state": state, "cursor": position, **extra}
     # position 0: a control event that is not part of the stream (clients don't store it as cursor)
     return encode_event(0, "sync." + state, json.dumps(data))

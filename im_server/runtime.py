@@ -38,7 +38,7 @@ class Messaging:
     dispatcher: Dispatcher
     presence: Presence
     accounts: AccountService
-    node_id: str = field(default_factory=lambda: uuid.uuid4().hex[:8])
+    node_id: str
     #: How DING re-reminders reach people (default: recorded in the notifier outbox).
     notifier: Notifier = field(default_factory=OutboxNotifier)
     scheduler: Scheduler = field(init=False)

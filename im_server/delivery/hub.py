@@ -2,14 +2,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
 
 from im_server.delivery.batch import CommittedEvent
-from im_server.delivery.connection import text_frame
+from im_server.delivery.connection import Connection, text_frame
 from im_server.protocol import encode_event
-
-if TYPE_CHECKING:
-    from im_server.delivery.connection import Connection
 
 
 class Hub:
