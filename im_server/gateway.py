@@ -150,7 +150,7 @@ class _Session:
             if ticket:
                 viewer = await consume_ticket(self.rt, ticket)
             elif token:
-                viewer = await self.rt.accounts.authenticate(token)
+                viewer = await self.rt.authenticate(token)
         except ZhengdingError:
             viewer = None
         except Exception:  # e.g. a pool timeout in a reconnect storm: answer, then let it retry

@@ -4,63 +4,49 @@ The connection is registered (live events queue in ``pending``) *before* the dis
 horizon is read, so every position above the horizon arrives live and every position at or
 below it is read here; the connection drops duplicates by position. A cursor older than what
 is retained — or newer than anything committed — gets an explicit ``sync.resync`` event.
+
+The first page of every client resuming at about the same time is read in one statement
+(:attr:`Messaging.replay_pages`); only a client with more than a page missed reads on alone.
 """
 from __future__ import annotations
 
 import json
 
-from sqlalchemy import select
-
-from im_server import models as m
 from im_server.delivery.connection import Connection
 from im_server.protocol import encode_event
-from im_server.runtime import Messaging
-
-PAGE = 500
+from im_server.runtime import REPLAY_PAGE, Messaging
+from im_server.stores.inbox import Resume, next_page
 
 
 async def replay(rt: Messaging, connection: Connection, cursor: int | None) -> None:
     horizon = rt.dispatcher.horizon
     if cursor is None:  # a new device: nothing to catch up, live from here
-        connection.last_position = horizon
-        connection.send(_sync_event(horizon, "live"))
-        connection.live()
+        _go_live(connection, horizon, "live")
         return
-    pruned = await _pruned_below(rt)
+    found = await rt.replay_pages.load(Resume(connection.person_id, cursor, horizon))
+    assert found is not None  # every request gets its page, empty or not
+    pruned, rows = found
     if cursor < pruned or cursor > horizon:
-        connection.last_position = horizon
-        connection.send(_sync_event(horizon, "resync", requested=cursor, oldest=pruned))
-        connection.live()
+        _go_live(connection, horizon, "resync", requested=cursor, oldest=pruned)
         return
     connection.last_position = cursor
     while True:
-        async with rt.engine.connect() as conn:
-            rows = (await conn.execute(
-                select(m.Event.id, m.Event.type, m.Event.payload)
-                .join(m.Inbox, m.Inbox.event_id == m.Event.id)
-                .where(m.Inbox.person_id == connection.person_id, m.Inbox.event_id > connection.last_position,
-                       m.Inbox.event_id <= horizon)
-                .order_by(m.Inbox.event_id).limit(PAGE))).all()
         for position, kind, payload in rows:
             connection.last_position = position
             connection.send(encode_event(position, kind, payload))
         if connection.closed:
             return
-        await connection.drained()  # let the socket take it before reading more
-        if len(rows) < PAGE:
+        if len(rows) < REPLAY_PAGE:
             break
-    connection.last_position = max(connection.last_position, horizon)
-    connection.send(_sync_event(connection.last_position, "caught_up"))
-    connection.live()
+        await connection.drained()  # let the socket take it before reading more
+        async with rt.engine.connect() as conn:
+            rows = await next_page(conn, connection.person_id, connection.last_position, horizon,
+                                   REPLAY_PAGE)
+    _go_live(connection, max(connection.last_position, horizon), "caught_up")
 
 
-def _sync_event(position: int, state: str, **extra) -> str:
-    data = {"state": state, "cursor": position, **extra}
+def _go_live(connection: Connection, position: int, state: str, **extra) -> None:
+    connection.last_position = position
     # position 0: a control event that is not part of the stream (clients don't store it as cursor)
-    return encode_event(0, "sync." + state, json.dumps(data))
-
-
-async def _pruned_below(rt: Messaging) -> int:
-    async with rt.engine.connect() as conn:
-        value = await conn.scalar(select(m.StreamState.position).where(m.StreamState.name == "pruned"))
-    return value or 0
+    connection.send(encode_event(0, "sync." + state, json.dumps({"state": state, "cursor": position, **extra})))
+    connection.live()

@@ -19,8 +19,17 @@ from im_server.notifier import Notifier, OutboxNotifier
 from im_server.presence import Presence, make_presence
 from im_server.protocol.ratelimit import TokenBucket
 from im_server.scheduler import PeriodicJob, Scheduler
+from im_server.stores.inbox import Resume, Row, first_pages
+from orgchart.infra.batching import BatchLoader
 from orgchart.infra.config import Settings
 from orgchart.service.accounts import AccountService
+from orgchart.service.viewer import Viewer
+
+#: Events per replay page (a client owed more reads page after page).
+REPLAY_PAGE = 500
+#: Clients answered by one lookup in a reconnect storm: big enough that 10,000 reconnects cost
+#: tens of queries, small enough that one batch of first pages stays a few thousand rows.
+LOOKUP_BATCH = 200
 
 
 def utc_now() -> dt.datetime:
@@ -44,6 +53,10 @@ class Messaging:
     scheduler: Scheduler = field(init=False)
     _rate_limits: weakref.WeakValueDictionary[int, TokenBucket] = field(
         init=False, default_factory=weakref.WeakValueDictionary)
+    #: Token → viewer for websocket authentication, many tokens per query.
+    token_viewers: BatchLoader[str, Viewer] = field(init=False)
+    #: The retention floor and first replay page of each resuming client, many per query.
+    replay_pages: BatchLoader[Resume, tuple[int, list[Row]]] = field(init=False)
 
     def __post_init__(self) -> None:
         tick = self.settings.scheduler_tick_seconds
@@ -52,6 +65,20 @@ class Messaging:
             PeriodicJob("notice-handover", self.hand_over_pending_notices, 60 if tick > 0 else 0),
             PeriodicJob("event-retention", self.prune_events, 3600 if tick > 0 else 0),
         ])
+        self.token_viewers = BatchLoader(self._viewers_for_tokens, max_batch=LOOKUP_BATCH)
+        self.replay_pages = BatchLoader(self._first_pages, max_batch=LOOKUP_BATCH)
+
+    async def _viewers_for_tokens(self, tokens: list[str]) -> dict[str, Viewer]:
+        return await self.accounts.viewers_for_tokens(tokens)
+
+    async def _first_pages(self, wanted: list[Resume]) -> dict[Resume, tuple[int, list[Row]]]:
+        async with self.engine.connect() as conn:
+            pruned, pages = await first_pages(conn, wanted, REPLAY_PAGE)
+        return {resume: (pruned, rows) for resume, rows in pages.items()}
+
+    async def authenticate(self, token: str) -> Viewer | None:
+        """The viewer of a live API token, or ``None``; concurrent calls share one query."""
+        return await self.token_viewers.load(token) if token else None
 
     @classmethod
     def build(cls, settings: Settings, engine: AsyncEngine,
@@ -104,6 +131,8 @@ class Messaging:
         return await prune_events(self.engine, cutoff)
 
     async def close(self) -> None:
+        await self.token_viewers.close()
+        await self.replay_pages.close()
         await self.scheduler.close()
         await self.presence.close()
         await self.bus.close()

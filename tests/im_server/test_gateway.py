@@ -132,10 +132,10 @@ async def test_database_trouble_during_auth_is_answered_not_dropped(connect, im_
     await client.login(ZHANG)
     accounts = im_server.app[MESSAGING].accounts
 
-    async def overloaded(token):
+    async def overloaded(tokens):
         raise TimeoutError("QueuePool limit reached")
 
-    monkeypatch.setattr(accounts, "authenticate", overloaded)
+    monkeypatch.setattr(accounts, "viewers_for_tokens", overloaded)
     ws = await connect.http.ws_connect(connect.base_url.replace("http", "ws") + "/ws")
     await ws.send_str(json.dumps({"v": 1, "id": "a", "op": "auth", "args": {"token": client.token}}))
     reply = json.loads((await ws.receive(timeout=5)).data)

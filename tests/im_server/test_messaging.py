@@ -163,3 +163,54 @@ async def test_cursor_older_than_retention_gets_resync_not_a_silent_gap(connect,
     assert not again.stream("message.new")  # nothing half-replayed: the client refetches history
     history = await again.request("conv.history", conversation=conversation)
     assert [m["content"]["text"] for m in history["messages"]] == ["旧消息", "将被清理"]
+
+
+async def test_clients_resuming_at_once_each_get_exactly_their_own_missed_events(connect, im_server, monkeypatch):
+    """A small reconnect storm: first pages are read together, long backlogs page on alone,
+    tokens are checked together, and every client gets its own events exactly once."""
+    import asyncio
+
+    from im_server import replay as replay_module
+    from im_server import runtime as runtime_module
+    from im_server.keys import MESSAGING
+
+    monkeypatch.setattr(runtime_module, "REPLAY_PAGE", 2)  # so 5 missed events take 3 pages
+    monkeypatch.setattr(replay_module, "REPLAY_PAGE", 2)
+    zhang, li, wang = await connect(ZHANG), await connect(LI), await connect(WANG)
+    to_li = (await zhang.request("conv.open", kind="direct", person=li.person_id))["conversation"]["id"]
+    to_wang = (await zhang.request("conv.open", kind="direct", person=wang.person_id))["conversation"]["id"]
+    await zhang.request("msg.send", conversation=to_li, client_msg_id="l0", type="text", content={"text": "l0"})
+    await zhang.request("msg.send", conversation=to_wang, client_msg_id="w0", type="text", content={"text": "w0"})
+    await li.wait_events(lambda e: e.get("ev") == "message.new")
+    await wang.wait_events(lambda e: e.get("ev") == "message.new")
+    li_cursor, wang_cursor = li.cursor, wang.cursor
+    await li.close()
+    await wang.close()
+    for i in range(1, 6):
+        await zhang.request("msg.send", conversation=to_li, client_msg_id=f"l{i}", type="text",
+                            content={"text": f"l{i}"})
+    await zhang.request("msg.send", conversation=to_wang, client_msg_id="w1", type="text", content={"text": "w1"})
+
+    runtime = im_server.app[MESSAGING]
+    tokens_before, pages_before = runtime.token_viewers.batches, runtime.replay_pages.batches
+    from tests.im_server.harness import WsClient
+
+    resumed = []
+    for client, cursor in ((li, li_cursor), (li, li_cursor), (wang, wang_cursor), (wang, 10**9)):
+        again = WsClient(connect.base_url, connect.http)
+        again.token, again.person_id = client.token, client.person_id
+        resumed.append((again, cursor))
+    await asyncio.gather(*(again.connect(cursor=cursor, use_ticket=False) for again, cursor in resumed))
+    try:
+        for again, _cursor in resumed:
+            await again.wait_events(lambda e: e.get("ev", "").startswith("sync."))
+        texts = [[e["data"]["message"]["content"]["text"] for e in again.stream("message.new")]
+                 for again, _cursor in resumed]
+        assert texts[0] == texts[1] == ["l1", "l2", "l3", "l4", "l5"]  # three pages, in order
+        assert texts[2] == ["w1"]  # only Wang's own
+        assert texts[3] == [] and resumed[3][0].events[-1]["ev"] == "sync.resync"
+        assert runtime.token_viewers.batches - tokens_before <= 4
+        assert runtime.replay_pages.batches - pages_before <= 4
+    finally:
+        for again, _cursor in resumed:
+            await again.close()
