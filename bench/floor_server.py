@@ -55,6 +55,8 @@ class Relay:
             await ws.send('{"v":1,"ev":"sync.live","pos":0,"data":{"state":"live","cursor":0}}')
             async for text in ws:
                 await self.on_frame(ws, person, text)
+        except websockets.ConnectionClosed:
+            pass  # a dropped client; logging 10,000 tracebacks would slow the floor, not measure it
         finally:
             for group in joined:
                 self.groups[group].discard(ws)

@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import statistics
 import sys
 import time
 from pathlib import Path
@@ -17,17 +16,17 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-import asyncpg  # noqa: E402
-from sqlalchemy import select  # noqa: E402
+import asyncpg
+from sqlalchemy import select
 
-from orgchart import models as m  # noqa: E402
-from orgchart.infra import migrate  # noqa: E402
-from orgchart.infra.db import create_engine, session_maker  # noqa: E402
-from orgchart.io.formats import write_records  # noqa: E402
-from orgchart.io.generate import generate_records  # noqa: E402
-from orgchart.io.importer import import_file  # noqa: E402
-from orgchart.selectors import resolve  # noqa: E402
-from orgchart.store.search import search  # noqa: E402
+from orgchart import models as m
+from orgchart.infra import migrate
+from orgchart.infra.db import create_engine, session_maker
+from orgchart.io.formats import write_records
+from orgchart.io.generate import generate_records
+from orgchart.io.importer import import_file
+from orgchart.selectors import resolve
+from orgchart.store.search import search
 
 OUT = ROOT / "bench" / "out"
 PG_ADMIN = os.environ.get("ZHENGDING_BENCH_PG", "postgresql://postgres@127.0.0.1:5432/test")

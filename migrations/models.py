@@ -6,7 +6,7 @@ that adds tables adds its models module here.
 from __future__ import annotations
 
 import im_server.models  # noqa: F401
-import orgchart.infra.audit  # noqa: F401
+import orgchart.infra.audit
 import orgchart.models  # noqa: F401
 from orgchart.infra.db import Base
 

@@ -24,7 +24,7 @@ IN_CI = os.environ.get("CI", "").lower() == "true"
 async def _pg_admin() -> asyncpg.Connection:
     try:
         return await asyncio.wait_for(asyncpg.connect(PG_ADMIN_DSN), timeout=5)
-    except (OSError, asyncio.TimeoutError, asyncpg.PostgresError) as exc:
+    except (TimeoutError, OSError, asyncpg.PostgresError) as exc:
         message = f"PostgreSQL at {PG_ADMIN_DSN} is unreachable: {exc!r}"
         if IN_CI:
             pytest.fail(message + " (CI=true: PostgreSQL tests must run)", pytrace=False)

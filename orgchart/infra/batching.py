@@ -61,7 +61,7 @@ class BatchLoader(Generic[K, V]):
             for _key, future in batch:
                 future.cancel()
             raise
-        except Exception as exc:  # noqa: BLE001 - handed to every request of the batch
+        except Exception as exc:
             log.debug("batch of %d lookups failed", len(keys), exc_info=True)
             for _key, future in batch:
                 if not future.done():

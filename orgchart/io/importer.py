@@ -20,8 +20,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionm
 from tqdm import tqdm
 
 from orgchart import models as m
-from orgchart.infra.db import WRITE_TRANSACTION
 from orgchart.codes import division_level, division_path, parent_division
+from orgchart.infra.db import WRITE_TRANSACTION
 from orgchart.io import importer_rows as rows_
 from orgchart.io.importer_snapshot import Snapshot, load_snapshot
 from orgchart.pinyin import search_keys
@@ -123,20 +123,19 @@ async def import_located(
     for location, record in located:
         collected.add(location, record)
     report = ImportReport(counts={k: len(v) for k, v in collected.rows.items() if v})
-    async with sessions() as session:
-        async with session.begin():
-            conn = await session.connection(execution_options=WRITE_TRANSACTION)
-            snapshot = await load_snapshot(conn)
-            _check_references(collected, snapshot)
-            if collected.errors:
-                report.errors = collected.errors
-                await session.rollback()
-            else:
-                bar = tqdm(total=report.rows, unit="rows", desc="导入", disable=not _show(progress))
-                try:
-                    await _Writer(conn, collected, snapshot, bar).write()
-                finally:
-                    bar.close()
+    async with sessions() as session, session.begin():
+        conn = await session.connection(execution_options=WRITE_TRANSACTION)
+        snapshot = await load_snapshot(conn)
+        _check_references(collected, snapshot)
+        if collected.errors:
+            report.errors = collected.errors
+            await session.rollback()
+        else:
+            bar = tqdm(total=report.rows, unit="rows", desc="导入", disable=not _show(progress))
+            try:
+                await _Writer(conn, collected, snapshot, bar).write()
+            finally:
+                bar.close()
     if report.ok and report.rows >= ANALYZE_AFTER_ROWS:
         await _analyze(sessions)
     report.seconds = time.perf_counter() - started
@@ -223,22 +222,22 @@ def _check_references(c: _Collected, db: Snapshot) -> None:
     for code in _cycle_members(rows["post"], supervisor.get):
         c.error(rows["post"][code][0], "post", "cycle", f"岗位 {code} 的上级岗位链形成循环")
 
-    for _key, (loc, row) in rows["holding"].items():
+    for loc, row in rows["holding"].values():
         if row["post"] not in post_known:
             unknown("holding", loc, "岗位", row["post"])
         if row["mobile"] not in people:
             unknown("holding", loc, "人员手机号", row["mobile"])
 
-    for _key, (loc, row) in rows["enterprise"].items():
+    for loc, row in rows["enterprise"].values():
         if row["region"] is not None and row["region"] not in unit_level:
             unknown("enterprise", loc, "所属地区", row["region"])
-    for _key, (loc, row) in rows["enterprise_member"].items():
+    for loc, row in rows["enterprise_member"].values():
         if row["credit_code"] not in enterprises:
             unknown("enterprise_member", loc, "企业", row["credit_code"])
         if row["mobile"] not in people:
             unknown("enterprise_member", loc, "人员手机号", row["mobile"])
 
-    for _key, (loc, row) in rows["virtual_org"].items():
+    for loc, row in rows["virtual_org"].values():
         if row["owner"] not in dept_of:
             unknown("virtual_org", loc, "所属部门", row["owner"])
     for code, (loc, row) in rows["virtual_group"].items():
@@ -251,7 +250,7 @@ def _check_references(c: _Collected, db: Snapshot) -> None:
                 c.error(loc, "virtual_group", "bad value", f"上级分组 {row['parent']} 属于另一个虚拟组织")
     for code in _cycle_members(rows["virtual_group"], lambda k: group_of.get(k, (None, None))[1]):
         c.error(rows["virtual_group"][code][0], "virtual_group", "cycle", f"分组 {code} 的上级链形成循环")
-    for _key, (loc, row) in rows["virtual_member"].items():
+    for loc, row in rows["virtual_member"].values():
         if row["virtual_org"] not in vos:
             unknown("virtual_member", loc, "虚拟组织", row["virtual_org"])
         if row["credit_code"] not in enterprises:

@@ -229,8 +229,8 @@ async def test_bad_uploads_get_clear_errors(connect, im_server, im_settings):
                                ("multipart/form-data; boundary=xyz", b"no parts here"),
                                ("multipart/form-data; boundary=xyz", b"--xyz\r\nbroken"),
                                ("multipart/form-data; boundary=xyz",  # never ends
-                                b'--xyz\r\nContent-Disposition: form-data; name="file"; '
-                                b'filename="a.txt"\r\n\r\nabc')):
+                                (b'--xyz\r\nContent-Disposition: form-data; name="file"; '
+                                 b'filename="a.txt"\r\n\r\nabc'))):
         headers = {**auth(zhang), "Content-Type": content_type}
         async with zhang.http.post(url, data=data, headers=headers) as response:
             assert response.status == 400, (content_type, data, await response.text())

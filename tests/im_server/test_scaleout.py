@@ -103,7 +103,7 @@ async def _send_all(http, nodes, conversation: int, total: int, kill_after: int)
             await sender.request("msg.send", conversation=conversation, client_msg_id=f"m{sent}",
                                  type="text", content={"text": str(sent)})
             sent += 1
-        except (asyncio.TimeoutError, ConnectionError, aiohttp.ClientError, AssertionError, RuntimeError):
+        except (TimeoutError, ConnectionError, aiohttp.ClientError, AssertionError, RuntimeError):
             await sender.close()
             sender = await _client(http, b, WANG)  # same client id next: no loss, no duplicate
             continue
