@@ -138,3 +138,4 @@ class Messaging:
         await self.bus.close()
         await self.dispatcher.close()
         await self.committer.close()
+        await self.hub.close()

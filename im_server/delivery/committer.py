@@ -69,6 +69,9 @@ class Committer:
         self._queue: asyncio.Queue[_Item] = asyncio.Queue()
         self._task: asyncio.Task | None = None
         self.is_postgres = engine.dialect.name == "postgresql"
+        #: The committer's own connection, kept between batches: a pool checkout and the
+        #: rollback-on-return cost round trips per batch, and there is one writer anyway.
+        self._conn: AsyncConnection | None = None
 
     async def start(self) -> None:
         # Make sure the counter row exists; nodes starting together must not both insert it.
@@ -82,6 +85,22 @@ class Committer:
         if self._task is not None:
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
+        await self._forget_connection()
+
+    async def _connection(self) -> AsyncConnection:
+        if self._conn is None:
+            conn = await self.engine.connect()
+            self._conn = await conn.execution_options(**WRITE_TRANSACTION)  # applies to each BEGIN
+        return self._conn
+
+    async def _forget_connection(self) -> None:
+        """After a failed batch the connection may be broken: the next batch gets a fresh one."""
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            try:
+                await conn.close()
+            except Exception:
+                log.debug("closing the committer's connection failed", exc_info=True)
 
     async def submit(self, job: Job) -> Any:
         """Run ``job`` in the next batch; returns its value once committed (or raises its error)."""
@@ -106,27 +125,27 @@ class Committer:
                 await self._commit(batch)
             except Exception as exc:  # the whole transaction failed: nobody is acknowledged
                 log.exception("commit of %d jobs failed", len(batch))
+                await self._forget_connection()
                 for item in batch:
                     if not item.future.done():
                         item.future.set_exception(exc)
 
     async def _commit(self, batch: list[_Item]) -> None:
         outcomes: list[tuple[asyncio.Future, JobResult | BaseException]] = []
-        async with self.engine.connect() as conn:
-            await conn.execution_options(**WRITE_TRANSACTION)  # before BEGIN
-            async with conn.begin():
-                if self.is_postgres:
-                    await conn.execute(text(
-                        "SELECT position FROM stream_state WHERE name = 'events' FOR UPDATE"))
-                groups: dict[int, list[_Item]] = {}  # in arrival order; a bulk group runs
-                for item in batch:                    # where its first item arrived
-                    if not item.future.cancelled():
-                        groups.setdefault(id(item.bulk) if item.bulk else id(item), []).append(item)
-                for group in groups.values():
-                    for member, outcome in await self._run_group(conn, group):
-                        outcomes.append((member.future, outcome))
-                committed = await self._append_events(conn, [
-                    o for _f, r in outcomes if isinstance(r, JobResult) for o in r.events])
+        conn = await self._connection()
+        async with conn.begin():
+            if self.is_postgres:
+                await conn.execute(text(
+                    "SELECT position FROM stream_state WHERE name = 'events' FOR UPDATE"))
+            groups: dict[int, list[_Item]] = {}  # in arrival order; a bulk group runs
+            for item in batch:                    # where its first item arrived
+                if not item.future.cancelled():
+                    groups.setdefault(id(item.bulk) if item.bulk else id(item), []).append(item)
+            for group in groups.values():
+                for member, outcome in await self._run_group(conn, group):
+                    outcomes.append((member.future, outcome))
+            committed = await self._append_events(conn, [
+                o for _f, r in outcomes if isinstance(r, JobResult) for o in r.events])
         for future, outcome in outcomes:
             if future.done():
                 continue
@@ -175,14 +194,24 @@ class Committer:
         events = tuple(CommittedEvent(first + i, kind, data, to) for i, (kind, data, to) in enumerate(prepared))
         await conn.execute(insert(m.Event), [
             {"id": e.position, "type": e.type, "payload": e.data, "created_at": now} for e in events])
-        if self.is_postgres:  # arrays in one statement, not a protocol message per row
+        # The inbox rows (10,000 for one notice) go as one parameter, unpacked by the database:
+        # per-row parameters would cost a protocol message (PostgreSQL) or a Python dict
+        # (SQLAlchemy, SQLite) each.
+        if self.is_postgres:
             people = [person for e in events for person in e.recipients]
             positions = [e.position for e in events for _person in e.recipients]
-            await conn.execute(text(
-                "INSERT INTO inbox (person_id, event_id) "
-                "SELECT p, e FROM unnest(CAST(:people AS INTEGER[]), CAST(:positions AS BIGINT[])) AS r(p, e)"),
-                {"people": people, "positions": positions})
+            await conn.execute(_INBOX_FROM_ARRAYS, {"people": people, "positions": positions})
         else:
-            await conn.execute(insert(m.Inbox), [
-                {"person_id": person, "event_id": e.position} for e in events for person in e.recipients])
+            await conn.execute(_INBOX_FROM_JSON, {"recipients": json.dumps(
+                {e.position: e.recipients for e in events}, separators=(",", ":"))})
         return CommittedBatch(first - 1, last, events)
+
+
+_INBOX_FROM_ARRAYS = text(
+    "INSERT INTO inbox (person_id, event_id) "
+    "SELECT p, e FROM unnest(CAST(:people AS INTEGER[]), CAST(:positions AS BIGINT[])) AS r(p, e)")
+#: ``{"position": [person, …], …}`` → one row per (person, position).
+_INBOX_FROM_JSON = text(
+    "INSERT INTO inbox (person_id, event_id) "
+    "SELECT person.value, CAST(event.key AS INTEGER) "
+    "FROM json_each(:recipients) AS event, json_each(event.value) AS person")

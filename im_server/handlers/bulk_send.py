@@ -94,15 +94,17 @@ async def send_many(conn: AsyncConnection, sends: list[PlainSend]) -> list[JobRe
             placed.append(index)
     if not rows:
         return results
-    ids = (await conn.execute(insert(messages).returning(messages.c.id, sort_by_parameter_order=True),
-                              rows)).scalars().all()
+    # One multi-row statement; ids are matched by (conversation, seq), which is unique, because
+    # asking for RETURNING in parameter order makes SQLAlchemy insert row by row on SQLite.
+    ids = {(conversation, seq): message_id for message_id, conversation, seq in await conn.execute(
+        insert(messages).returning(messages.c.id, messages.c.conversation_id, messages.c.seq), rows)}
     bumped = {row["conversation_id"]: row["seq"] for row in rows}
     await conn.execute(update(conversations).where(conversations.c.id == bindparam("b_id"))
                        .values(last_seq=bindparam("b_seq")),
                        [{"b_id": conversation, "b_seq": seq} for conversation, seq in bumped.items()])
-    for index, message_id, row in zip(placed, ids, rows):
+    for index, row in zip(placed, rows):
         send = sends[index]
-        message = {"id": message_id, "conversation": send.conversation, "seq": row["seq"],
+        message = {"id": ids[send.conversation, row["seq"]], "conversation": send.conversation, "seq": row["seq"],
                    "sender": {"id": send.sender_id, "name": send.sender_name}, "as_post": None,
                    "client_msg_id": send.client_msg_id, "type": send.type, "content": send.content,
                    "mentions": [], "reply_to": None, "urgent": False, "created_at": iso(now),
