@@ -153,17 +153,21 @@ class Notice(Base):
 
 
 class NoticeRecipient(Base):
+    """Who a notice reached and how far they got. No foreign keys, for the inbox's reason: a
+    notice to 10,000 people would check (and share-lock) 40,000 referenced rows one by one;
+    only the notice job writes here, with ids read in the same transaction."""
+
     __tablename__ = "notice_recipients"
     __table_args__ = (
         Index("ix_notice_recipients_person", "person_id"),
         Index("ix_notice_recipients_rollup", "notice_id", "unit_path"),
     )
 
-    notice_id: Mapped[int] = mapped_column(ForeignKey("notices.id"), primary_key=True)
-    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), primary_key=True)
+    notice_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    person_id: Mapped[int] = mapped_column(Integer, primary_key=True)
     #: The post (or enterprise) through which the notice reached this person.
-    via_post_id: Mapped[int | None] = mapped_column(ForeignKey("posts.id"))
-    enterprise_id: Mapped[int | None] = mapped_column(ForeignKey("enterprises.id"))
+    via_post_id: Mapped[int | None] = mapped_column(Integer)
+    enterprise_id: Mapped[int | None] = mapped_column(Integer)
     #: The recipient's org unit path, for the roll-up by city, county, township, village.
     unit_path: Mapped[str | None] = mapped_column(String(12))
     read_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
