@@ -23,7 +23,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from im_server import models as m
 from im_server.delivery.batch import CommittedBatch, CommittedEvent
 from im_server.delivery.bus import Bus
-from orgchart.infra.db import WRITE_TRANSACTION
+from orgchart.infra.db import WRITE_TRANSACTION, create_engine
+from orgchart.infra.sqlite_inline import is_locked
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +58,10 @@ class _Item:
     payload: Any = None
 
 
+#: How long a batch waits for another SQLite writer's lock (as a busy timeout would).
+LOCK_PATIENCE = 10.0
+
+
 def _json(data: dict | str) -> str:
     return data if isinstance(data, str) else json.dumps(data, ensure_ascii=False, separators=(",", ":"))
 
@@ -69,9 +74,14 @@ class Committer:
         self._queue: asyncio.Queue[_Item] = asyncio.Queue()
         self._task: asyncio.Task | None = None
         self.is_postgres = engine.dialect.name == "postgresql"
+        #: On SQLite the committer writes through its own engine whose statements run on the
+        #: event loop's thread (no worker-thread hand-offs; see orgchart.infra.sqlite_inline).
+        self._writer = engine if self.is_postgres else create_engine(
+            engine.url.render_as_string(hide_password=False), inline=True)
         #: The committer's own connection, kept between batches: a pool checkout and the
         #: rollback-on-return cost round trips per batch, and there is one writer anyway.
         self._conn: AsyncConnection | None = None
+        self.lock_patience = LOCK_PATIENCE
 
     async def start(self) -> None:
         # Make sure the counter row exists; nodes starting together must not both insert it.
@@ -86,10 +96,12 @@ class Committer:
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
         await self._forget_connection()
+        if self._writer is not self.engine:
+            await self._writer.dispose()
 
     async def _connection(self) -> AsyncConnection:
         if self._conn is None:
-            conn = await self.engine.connect()
+            conn = await self._writer.connect()
             self._conn = await conn.execution_options(**WRITE_TRANSACTION)  # applies to each BEGIN
         return self._conn
 
@@ -122,13 +134,29 @@ class Committer:
             while len(batch) < self.max_batch and not self._queue.empty():
                 batch.append(self._queue.get_nowait())
             try:
-                await self._commit(batch)
+                await self._commit_when_unlocked(batch)
             except Exception as exc:  # the whole transaction failed: nobody is acknowledged
                 log.exception("commit of %d jobs failed", len(batch))
                 await self._forget_connection()
                 for item in batch:
                     if not item.future.done():
                         item.future.set_exception(exc)
+
+    async def _commit_when_unlocked(self, batch: list[_Item]) -> None:
+        """SQLite: another writer holds the lock (only BEGIN IMMEDIATE can find that, and then
+        no job has run yet): yield the loop so it can finish, and try the batch again."""
+        deadline = asyncio.get_running_loop().time() + self.lock_patience
+        pause = 0.001
+        while True:
+            try:
+                await self._commit(batch)
+                return
+            except Exception as exc:
+                if not is_locked(exc) or asyncio.get_running_loop().time() > deadline:
+                    raise
+            await self._forget_connection()
+            await asyncio.sleep(pause)
+            pause = min(pause * 2, 0.05)
 
     async def _commit(self, batch: list[_Item]) -> None:
         outcomes: list[tuple[asyncio.Future, JobResult | BaseException]] = []

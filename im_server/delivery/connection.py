@@ -63,16 +63,22 @@ class Connection:
     # --- called by the hub (events) and by request handling (replies) -----------------------
 
     def push(self, position: int, frame: bytes) -> None:
+        if self.admit(position, frame):
+            self.send(frame)
+
+    def admit(self, position: int, frame: bytes) -> bool:
+        """Whether the event at ``position`` is to be written now (the caller writes it). A
+        duplicate is refused; during a replay the event waits in ``pending`` instead."""
         if self.closed or position <= self.last_position:
-            return
+            return False
         if self.replaying:
             if len(self.pending) >= self.max_pending:
                 self.drop("实时事件积压过多")
             else:
                 self.pending.append((position, frame))
-            return
+            return False
         self.last_position = position
-        self.send(frame)
+        return True
 
     def send(self, frame: bytes | str) -> None:
         if self.closed:

@@ -36,10 +36,18 @@ def _prepare_sqlite_file(url: str) -> None:
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
 
 
-def create_engine(url: str, **kwargs) -> AsyncEngine:
-    """An async engine for ``url`` with the per-backend settings this project relies on."""
+def create_engine(url: str, *, inline: bool = False, **kwargs) -> AsyncEngine:
+    """An async engine for ``url`` with the per-backend settings this project relies on.
+
+    ``inline`` (SQLite only): statements run on the event loop's thread and never wait for a
+    lock — for the batch committer alone; see :mod:`orgchart.infra.sqlite_inline`.
+    """
     if url.startswith("sqlite"):
         _prepare_sqlite_file(url)
+        if inline:
+            from orgchart.infra.sqlite_inline import inline_creator
+
+            kwargs["async_creator"] = inline_creator(url)
         engine = create_async_engine(url, **kwargs)
 
         @event.listens_for(engine.sync_engine, "connect")
@@ -52,7 +60,8 @@ def create_engine(url: str, **kwargs) -> AsyncEngine:
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.execute("PRAGMA foreign_keys=ON")
-            cursor.execute("PRAGMA busy_timeout=10000")
+            # an inline connection must fail at once rather than block the event loop
+            cursor.execute(f"PRAGMA busy_timeout={0 if inline else 10000}")
             cursor.execute("PRAGMA cache_size=-65536")
             cursor.close()
 
