@@ -70,6 +70,10 @@ def create_app(settings: Settings, *, run_migrations: bool = True,
 
 async def healthz(request: web.Request) -> web.Response:
     settings = request.app[SETTINGS]
-    return web.json_response(
-        {"status": "ok", "version": __version__, "database": settings.database_backend}
-    )
+    health = {"status": "ok", "version": __version__, "database": settings.database_backend}
+    media_check = request.app[MESSAGING].media_check if MESSAGING in request.app else None
+    if media_check is not None:  # several nodes: can this one serve every node's uploads?
+        health["media_dir_shared"] = not media_check.unshared
+        if media_check.unshared:
+            health["media_dir_unshared_with"] = media_check.unshared
+    return web.json_response(health)

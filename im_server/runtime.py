@@ -5,6 +5,7 @@ Started and stopped as one unit by the application's ``cleanup_ctx``.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import uuid
 import weakref
 from dataclasses import dataclass, field
@@ -15,6 +16,8 @@ from im_server.delivery.bus import Bus, make_bus
 from im_server.delivery.committer import Committer
 from im_server.delivery.dispatcher import Dispatcher
 from im_server.delivery.hub import Hub
+from im_server.gc_policy import GcPolicy
+from im_server.media.shared_check import MediaShareCheck
 from im_server.notifier import Notifier, OutboxNotifier
 from im_server.presence import Presence, make_presence
 from im_server.protocol.ratelimit import TokenBucket
@@ -24,6 +27,8 @@ from orgchart.infra.batching import BatchLoader
 from orgchart.infra.config import Settings
 from orgchart.service.accounts import AccountService
 from orgchart.service.viewer import Viewer
+
+log = logging.getLogger(__name__)
 
 #: Events per replay page (a client owed more reads page after page).
 REPLAY_PAGE = 500
@@ -57,6 +62,10 @@ class Messaging:
     token_viewers: BatchLoader[str, Viewer] = field(init=False)
     #: The retention floor and first replay page of each resuming client, many per query.
     replay_pages: BatchLoader[Resume, tuple[int, list[Row]]] = field(init=False)
+    #: Short garbage-collector passes with thousands of sockets (see im_server.gc_policy).
+    gc_policy: GcPolicy = field(init=False)
+    #: With several nodes (Redis): is media_dir really shared? (None on a single node.)
+    media_check: MediaShareCheck | None = field(init=False, default=None)
 
     def __post_init__(self) -> None:
         tick = self.settings.scheduler_tick_seconds
@@ -64,7 +73,12 @@ class Messaging:
             PeriodicJob("ding-reminders", self.run_due_reminders, tick),
             PeriodicJob("notice-handover", self.hand_over_pending_notices, 60 if tick > 0 else 0),
             PeriodicJob("event-retention", self.prune_events, 3600 if tick > 0 else 0),
+            PeriodicJob("media-shared", self.check_media_shared, 300 if tick > 0 else 0),
         ])
+        self.gc_policy = GcPolicy(lambda: len(self.hub))
+        if self.settings.redis_url:
+            self.media_check = MediaShareCheck(self.settings.redis_url, self.settings.redis_namespace,
+                                               self.node_id, self.settings.media_dir)
         self.token_viewers = BatchLoader(self._viewers_for_tokens, max_batch=LOOKUP_BATCH)
         self.replay_pages = BatchLoader(self._first_pages, max_batch=LOOKUP_BATCH)
 
@@ -109,7 +123,19 @@ class Messaging:
         await self.dispatcher.start()
         await self.bus.start(self.dispatcher.on_batch)
         await self.presence.start()
+        await self.check_media_shared()
         await self.scheduler.start()
+        await self.gc_policy.start()
+
+    async def check_media_shared(self, _now: dt.datetime | None = None) -> int:
+        """How many other nodes' uploads this node cannot see (see im_server.media.shared_check)."""
+        if self.media_check is None:
+            return 0
+        try:
+            return len(await self.media_check.check())
+        except Exception:  # a Redis blip must not stop the node; the next check retries
+            log.warning("checking that media_dir is shared failed", exc_info=True)
+            return 0
 
     async def run_due_reminders(self, now: dt.datetime | None = None) -> int:
         """Handle the DING reminders due at ``now``; see :mod:`im_server.ding`."""
@@ -131,6 +157,12 @@ class Messaging:
         return await prune_events(self.engine, cutoff)
 
     async def close(self) -> None:
+        await self.gc_policy.close()
+        if self.media_check is not None:
+            try:
+                await self.media_check.close()
+            except Exception:  # shutting down: the probe expires by itself
+                log.warning("removing the media probe failed", exc_info=True)
         await self.token_viewers.close()
         await self.replay_pages.close()
         await self.scheduler.close()

@@ -13,7 +13,8 @@ def register(commands) -> None:
     parser = commands.add_parser("serve", help="run the server (migrations applied first)")
     parser.add_argument("--host", help="listen address (default 127.0.0.1)")
     parser.add_argument("--port", type=int, help="listen port (default 8080)")
-    parser.add_argument("--redis-url", help="Redis for scale-out (later; unused on one node)")
+    parser.add_argument("--redis-url", help="Redis shared by several nodes (bus and presence); "
+                        "without it, one node with an in-process bus")
     parser.add_argument(
         "--no-demo", action="store_true", help="do not load the demo directory into an empty database"
     )

@@ -69,3 +69,24 @@ class Node:
                 self.process.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 self.process.kill()
+
+
+async def require_redis() -> None:
+    """The real Redis on this machine; unreachable: skipped locally, a failure in CI."""
+    import asyncio
+
+    import pytest
+    import redis.asyncio as redis
+
+    from tests.conftest import IN_CI
+
+    client = redis.from_url(REDIS_URL)
+    try:
+        await asyncio.wait_for(client.ping(), timeout=5)
+    except Exception as exc:  # noqa: BLE001
+        message = f"Redis at {REDIS_URL} is unreachable: {exc!r}"
+        if IN_CI:
+            pytest.fail(message + " (CI=true: scale-out tests must run)", pytrace=False)
+        pytest.skip(message)
+    finally:
+        await client.aclose()

@@ -17,36 +17,23 @@ import redis.asyncio as redis
 
 from orgchart.infra import migrate
 from orgchart.infra.db import create_engine, session_maker
-from tests.conftest import IN_CI
 from tests.im_server.harness import WsClient, load_sample
-from tests.im_server.nodes import REDIS_URL, Node
+from tests.im_server.nodes import REDIS_URL, Node, require_redis
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 ZHANG, LI, WANG, ZHAO = "13800000001", "13800000002", "13800000003", "13800000004"
 
 
-async def _require_redis() -> None:
-    client = redis.from_url(REDIS_URL)
-    try:
-        await asyncio.wait_for(client.ping(), timeout=5)
-    except Exception as exc:  # noqa: BLE001
-        message = f"Redis at {REDIS_URL} is unreachable: {exc!r}"
-        if IN_CI:
-            pytest.fail(message + " (CI=true: scale-out tests must run)", pytrace=False)
-        pytest.skip(message)
-    finally:
-        await client.aclose()
-
-
 @pytest.fixture
 async def two_nodes(pg_url, tmp_path):
-    await _require_redis()
+    await require_redis()
     engine = create_engine(pg_url)
     await migrate.upgrade(engine)
     await load_sample(session_maker(engine))
     await engine.dispose()
     namespace = f"zdtest-{uuid.uuid4().hex[:8]}"
-    nodes = [Node(pg_url, namespace, tmp_path, name) for name in ("node-a", "node-b")]
+    shared_media = {"ZHENGDING_MEDIA_DIR": str(tmp_path / "media")}  # as a network file system would be
+    nodes = [Node(pg_url, namespace, tmp_path, name, env=shared_media) for name in ("node-a", "node-b")]
     try:
         await asyncio.gather(*(node.wait_ready() for node in nodes))
         yield nodes
@@ -72,6 +59,10 @@ async def _client(http, node: Node, mobile: str, **kwargs) -> WsClient:
 async def test_message_crosses_nodes_and_presence_is_shared(two_nodes):
     a, b = two_nodes
     async with aiohttp.ClientSession() as http:
+        async with http.get(f"{a.url}/healthz") as response:  # a started first: it saw b later
+            assert (await response.json())["media_dir_shared"] is True
+        async with http.get(f"{b.url}/healthz") as response:
+            assert (await response.json())["media_dir_shared"] is True
         zhang = await _client(http, a, ZHANG)
         li = await _client(http, b, LI)
         conversation = (await zhang.request("conv.open", kind="direct", person=li.person_id))["conversation"]["id"]
