@@ -56,11 +56,6 @@ class Hub:
         if self._writer is None:
             self._writer = asyncio.get_running_loop().create_task(self._write_out(), name="hub-writer")
 
-    async def idle(self) -> None:
-        """Wait until everything handed over so far has been written (tests, shutdown)."""
-        while self._writer is not None:
-            await asyncio.sleep(0.001)
-
     async def close(self) -> None:
         if self._writer is not None:
             self._writer.cancel()
