@@ -54,3 +54,37 @@ async def test_one_batch_of_mixed_sends(im_server):
     assert [tuple(row) for row in stored] == [(1, "before"), (2, "a"), (3, "b"), (4, "e")]
     assert last_seq == 4
     assert inbox == 2 * 1 + 2 * 4  # conversation.new and four messages, each to both members
+
+
+async def test_a_failing_bulk_run_falls_back_to_one_by_one_without_doubling_anything(im_server, monkeypatch):
+    """The bulk run goes without a savepoint; when it fails the batch is rolled back and run
+    again carefully: every send is still answered once, and the batch's other jobs are not
+    stored twice."""
+    from im_server.handlers import messages as messages_module
+
+    runtime = im_server.app[MESSAGING]
+    zhang, li = [await _viewer(runtime.sessions, m) for m in ("13800000001", "13800000002")]
+    ctx = Context(runtime, zhang, None)
+    conversation = (await HANDLERS["conv.open"](ctx, {"kind": "direct", "person": li.person_id}))["conversation"]["id"]
+    first = await HANDLERS["msg.send"](ctx, {"conversation": conversation, "client_msg_id": "first",
+                                             "type": "text", "content": {"text": "0"}})
+    calls = []
+
+    async def broken_bulk(conn, sends):
+        calls.append(len(sends))
+        raise RuntimeError("bulk statement failed")
+
+    monkeypatch.setattr(messages_module, "send_many", broken_bulk)
+
+    def send(client_id, **extra):
+        return HANDLERS["msg.send"](ctx, {"conversation": conversation, "client_msg_id": client_id,
+                                          "type": "text", "content": {"text": client_id}, **extra})
+
+    reply = send("reply", reply_to=first["message"])  # not plain: its own job, in the same batch
+    outcomes = await asyncio.gather(reply, send("a"), send("b"), send("c"))
+    assert calls == [3, 3]  # the fast try, then the careful one in a savepoint
+    assert sorted(o["seq"] for o in outcomes) == [2, 3, 4, 5]
+    async with runtime.sessions() as session:
+        stored = (await session.execute(select(m.Message.client_msg_id).where(
+            m.Message.conversation_id == conversation).order_by(m.Message.seq))).scalars().all()
+    assert sorted(stored) == ["a", "b", "c", "first", "reply"]
