@@ -90,3 +90,16 @@ async def require_redis() -> None:
         pytest.skip(message)
     finally:
         await client.aclose()
+
+
+async def forget_namespace(namespace: str) -> None:
+    """Delete a test's keys, leaving the shared Redis as the test found it."""
+    import redis.asyncio as redis
+
+    client = redis.from_url(REDIS_URL)
+    try:
+        keys = [key async for key in client.scan_iter(f"{namespace}:*")]
+        if keys:
+            await client.delete(*keys)
+    finally:
+        await client.aclose()

@@ -3,24 +3,12 @@ from __future__ import annotations
 
 import uuid
 
-import redis.asyncio as redis
-
 from im_server.media.shared_check import MediaShareCheck
-from tests.im_server.nodes import REDIS_URL, require_redis
+from tests.im_server.nodes import REDIS_URL, forget_namespace, require_redis
 
 
 async def _checks(namespace, *media_dirs):
     return [MediaShareCheck(REDIS_URL, namespace, f"node{i}", str(d)) for i, d in enumerate(media_dirs)]
-
-
-async def _forget(namespace):
-    client = redis.from_url(REDIS_URL)
-    try:
-        keys = [key async for key in client.scan_iter(f"{namespace}:*")]
-        if keys:
-            await client.delete(*keys)
-    finally:
-        await client.aclose()
 
 
 async def test_nodes_with_one_media_dir_see_each_other(tmp_path):
@@ -34,7 +22,7 @@ async def test_nodes_with_one_media_dir_see_each_other(tmp_path):
     finally:
         for check in (first, second):
             await check.close()
-        await _forget(namespace)
+        await forget_namespace(namespace)
     assert not list((tmp_path / "media" / ".nodes").iterdir())  # probes removed on close
 
 
@@ -53,4 +41,4 @@ async def test_nodes_with_separate_media_dirs_are_reported(tmp_path, caplog):
     finally:
         for check in (first, second):
             await check.close()
-        await _forget(namespace)
+        await forget_namespace(namespace)

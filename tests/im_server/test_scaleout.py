@@ -13,12 +13,11 @@ import uuid
 
 import aiohttp
 import pytest
-import redis.asyncio as redis
 
 from orgchart.infra import migrate
 from orgchart.infra.db import create_engine, session_maker
 from tests.im_server.harness import WsClient, load_sample
-from tests.im_server.nodes import REDIS_URL, Node, require_redis
+from tests.im_server.nodes import Node, forget_namespace, require_redis
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 ZHANG, LI, WANG, ZHAO = "13800000001", "13800000002", "13800000003", "13800000004"
@@ -40,13 +39,7 @@ async def two_nodes(pg_url, tmp_path):
     finally:
         for node in nodes:
             node.stop()
-        client = redis.from_url(REDIS_URL)  # leave the shared Redis as we found it
-        try:
-            keys = [key async for key in client.scan_iter(f"{namespace}:*")]
-            if keys:
-                await client.delete(*keys)
-        finally:
-            await client.aclose()
+        await forget_namespace(namespace)
 
 
 async def _client(http, node: Node, mobile: str, **kwargs) -> WsClient:
