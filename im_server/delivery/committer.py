@@ -84,7 +84,9 @@ class Committer:
         self.is_postgres = engine.dialect.name == "postgresql"
         #: On SQLite the committer writes through its own engine whose statements run on the
         #: event loop's thread (no worker-thread hand-offs; see orgchart.infra.sqlite_inline).
-        self._writer = engine if self.is_postgres else create_engine(
+        #: (An in-memory database is private to its connection: there the shared engine it is.)
+        in_memory = engine.url.database in (None, "", ":memory:")
+        self._writer = engine if self.is_postgres or in_memory else create_engine(
             engine.url.render_as_string(hide_password=False), inline=True)
         #: The committer's own connection, kept between batches: a pool checkout and the
         #: rollback-on-return cost round trips per batch, and there is one writer anyway.
@@ -151,8 +153,10 @@ class Committer:
                         item.future.set_exception(exc)
 
     async def _commit_when_unlocked(self, batch: list[_Item]) -> None:
-        """SQLite: another writer holds the lock (only BEGIN IMMEDIATE can find that, and then
-        no job has run yet): yield the loop so it can finish, and try the batch again."""
+        """Commit the batch, trying again where that is safe: when another SQLite writer holds
+        the lock (only BEGIN IMMEDIATE can find that, and then no job has run yet), after
+        yielding the loop so the holder can finish; when a bulk run failed (the batch was
+        rolled back), at once and carefully."""
         deadline = asyncio.get_running_loop().time() + self.lock_patience
         pause = 0.001
         careful = False

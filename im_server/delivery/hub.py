@@ -14,6 +14,7 @@ import asyncio
 import logging
 from collections import deque
 from collections.abc import Iterator
+from dataclasses import replace
 
 from im_server.delivery.batch import CommittedEvent
 from im_server.delivery.connection import Connection, text_frame
@@ -77,10 +78,13 @@ class Hub:
         while self._queue and budget > 0:
             event = self._queue.popleft()
             frame: bytes | None = None
-            for person in event.recipients:
+            for index, person in enumerate(event.recipients):
                 peers = by_person.get(person)
                 if not peers:
                     continue
+                if budget <= 0:  # a big fan-out goes on next turn, where it left off
+                    self._queue.appendleft(replace(event, recipients=event.recipients[index:]))
+                    break
                 if frame is None:  # only when someone here is a recipient; then once for all
                     frame = text_frame(encode_event(event.position, event.type, event.data).encode())
                 for connection in peers:

@@ -93,3 +93,17 @@ async def test_a_replaying_connection_gets_live_events_after_its_replay():
     connection.last_position = 10  # the replay already sent position 10
     connection.live()
     assert transport.writes == []  # not twice
+
+
+async def test_a_big_fan_out_is_split_across_turns_without_loss_or_repeat(monkeypatch):
+    monkeypatch.setattr(hub_module, "FRAMES_PER_TURN", 3)
+    hub = Hub()
+    pairs = [_connection(person) for person in range(10)]
+    for connection, _transport in pairs:
+        hub.add(connection)
+    hub.deliver(CommittedEvent(1, "notice.new", "{}", tuple(range(10))))
+    hub.deliver(CommittedEvent(2, "notice.new", "{}", (0, 9)))
+    await asyncio.sleep(0)  # the first turn: three recipients only
+    assert sum(len(t.writes) for _c, t in pairs) == 3
+    await _drain(hub)
+    assert [_positions(t.writes) for _c, t in pairs] == [[[1], [2]]] + [[[1]]] * 8 + [[[1, 2]]]
