@@ -25,6 +25,7 @@ import secrets
 import sys
 import time
 from pathlib import Path
+from statistics import median
 from typing import Any
 
 sys.path[0] = str(Path(__file__).resolve().parent.parent)  # bench/orgchart.py must not shadow orgchart
@@ -50,6 +51,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--port", type=int, default=9340)
     parser.add_argument("--timeout", type=float, default=120, help="seconds allowed for the storm")
+    parser.add_argument("--repeat", type=int, default=3, help="storms (floor, then ours); medians are reported")
     parser.add_argument("--deadline", type=float, default=1800, help="give up (servers stopped) after this many s")
     return parser.parse_args()
 
@@ -88,7 +90,7 @@ def verify(collected: dict[int, dict[str, Any]], cursors: dict[int, int], expect
 async def run_ours(args: argparse.Namespace, pool: WorkerPool, ps: procs.Processes) -> dict[str, Any]:
     n = args.clients
     url, accounts, _ = await directory.prepare(args.backend, "bench_reconnect", n, 1, (n,))
-    await ps.start(procs.ours("reconnect-ours", args.port, url))
+    server = await ps.start(procs.ours("reconnect-ours", args.port, url))
     sender = Client()
     await sender.connect(f"ws://127.0.0.1:{args.port}/ws", accounts[directory.sender_mobile(0)].token)
     opened = await sender.request("conv.open", kind="group", title="压测重连群",
@@ -125,6 +127,7 @@ async def run_ours(args: argparse.Namespace, pool: WorkerPool, ps: procs.Process
     collected = await pool.collect()
     await sender.close()
     await pool.drop(graceful=True)
+    ps.stop(server)  # the next round starts its own, on a freshly prepared database
     return {"reconnected": resumed["ok"], "failed": resumed["failed"], "examples": resumed["examples"],
             "retries": resumed["retries"],
             "caught_up_s": resumed["last"] - started,
@@ -154,28 +157,36 @@ async def main() -> None:
 
 async def run(args: argparse.Namespace) -> None:
     procs.raise_nofile()
-    async with procs.Processes() as ps, WorkerPool("127.0.0.1", args.port, args.workers) as pool:
-        print(machine_note())
-        print(f"load generator: {pool.client_name}")
-        floor = await run_floor(args, pool, ps)
-        print(f"floor: {floor}")
-        ours = await run_ours(args, pool, ps)
-        print(f"ours: {ours}")
-    v = ours["verify"]
+    rounds = []
+    print(machine_note())
+    for number in range(1, args.repeat + 1):  # fresh servers and load generator each round
+        async with procs.Processes() as ps, WorkerPool("127.0.0.1", args.port, args.workers) as pool:
+            print(f"round {number} of {args.repeat}; load generator: {pool.client_name}")
+            floor = await run_floor(args, pool, ps)
+            print(f"floor: {floor}")
+            ours = await run_ours(args, pool, ps)
+            print(f"ours: {ours}")
+            rounds.append({"floor": floor, "ours": ours})
     print(f"\nReconnect storm: {args.clients:,} clients resume at once ({args.backend}; "
           f"load generator: {pool.client_name})")
-    print(table(["server", "reconnected", "failed", "retries", "all caught up s", "all messages s", "exact", "missing",
-                 "duplicated", "out of order"], [
-        ["floor (no replay)", floor["reconnected"], floor["failed"], floor["retries"], floor["caught_up_s"], "-", "-", "-", "-", "-"],
-        ["ours", ours["reconnected"], ours["failed"], ours["retries"], ours["caught_up_s"], ours["all_messages_s"],
-         v["exact"], v["missing"], v["duplicated"], v["out_of_order"]]]))
-    print(f"ratio ours / floor (all caught up): {ours['caught_up_s'] / floor['caught_up_s']:.1f}; "
-          f"storm concurrency {args.storm_concurrency} handshakes in flight per load-generator process")
-    print(f"each client was owed {ours['messages']} messages ({args.away} sent while away, {args.during} during "
-          f"the storm); target: all caught up within 10 s, every client exact")
+    rows = []
+    for number, r in enumerate(rounds, 1):
+        floor, ours, v = r["floor"], r["ours"], r["ours"]["verify"]
+        rows.append([f"{number}: floor (no replay)", floor["reconnected"], floor["failed"], floor["retries"],
+                     floor["caught_up_s"], "-", "-", "-", "-", "-"])
+        rows.append([f"{number}: ours", ours["reconnected"], ours["failed"], ours["retries"], ours["caught_up_s"],
+                     ours["all_messages_s"], v["exact"], v["missing"], v["duplicated"], v["out_of_order"]])
+    print(table(["round: server", "reconnected", "failed", "retries", "all caught up s", "all messages s", "exact",
+                 "missing", "duplicated", "out of order"], rows))
+    ours_s = [r["ours"]["caught_up_s"] for r in rounds]
+    floor_s = [r["floor"]["caught_up_s"] for r in rounds]
+    print(f"median all caught up: ours {median(ours_s):.2f} s, floor {median(floor_s):.2f} s, ratio "
+          f"{median(o / f for o, f in zip(ours_s, floor_s)):.1f}; storm concurrency {args.storm_concurrency} "
+          f"handshakes in flight per load-generator process")
+    print(f"each client was owed {rounds[0]['ours']['messages']} messages ({args.away} sent while away, "
+          f"{args.during} during the storm); target: all caught up within 10 s, every client exact")
     print(machine_note())
-    print(f"raw figures: {save('im_reconnect', {'args': vars(args), 'floor': floor, 'ours': ours})}")
-
+    print(f"raw figures: {save('im_reconnect', {'args': vars(args), 'rounds': rounds})}")
 
 if __name__ == "__main__":
     asyncio.run(main())
