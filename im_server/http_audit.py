@@ -16,9 +16,7 @@ The queries live here rather than in a store because this module is their only u
 """
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,7 +28,7 @@ from sqlalchemy import Select, and_, func, or_, select
 from orgchart import models as om
 from orgchart.errors import InvalidInput
 from orgchart.http.auth import login_required
-from orgchart.http.csv_cells import UTF8_BOM, safe_cell
+from orgchart.http.csv_cells import CsvDownload, safe_cell
 from orgchart.http.keys import OPENAPI_PARTS, SESSIONS
 from orgchart.http.views_common import int_query, json_response
 from orgchart.infra.audit import AuditEntry, record
@@ -168,29 +166,19 @@ async def audit_csv(request: web.Request, viewer: Viewer) -> web.StreamResponse:
         await record(session, actor=viewer.person_id, action="audit.export", target="audit_log",
                      details=where.to_json(), remote=request.remote)
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%d-%H%M%S")
-    response = web.StreamResponse(headers={
-        "Content-Type": "text/csv; charset=utf-8",
-        "Content-Disposition": f'attachment; filename="audit-{stamp}.csv"'})
-    await response.prepare(request)
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    buffer.write(UTF8_BOM)
-    writer.writerow(CSV_HEADER)
+    download = await CsvDownload.start(request, f"audit-{stamp}.csv", CSV_HEADER)
     after = 0
     while True:  # keyset pages by id: memory stays flat however long the log is
         async with sessions() as session:
             rows = (await session.execute(_entries(where).where(AuditEntry.id > after)
                                           .order_by(AuditEntry.id).limit(EXPORT_CHUNK))).all()
         for row in rows:
-            writer.writerow(csv_row(row))
-        await response.write(buffer.getvalue().encode("utf-8"))
-        buffer.seek(0)
-        buffer.truncate()
+            download.writerow(csv_row(row))
+        await download.flush()
         if len(rows) < EXPORT_CHUNK:
             break
         after = rows[-1].id
-    await response.write_eof()
-    return response
+    return await download.finish()
 
 
 def setup(app: web.Application) -> None:

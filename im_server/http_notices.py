@@ -9,8 +9,6 @@ out. A rule's :class:`~im_server.protocol.ProtocolError` becomes the usual JSON 
 """
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Awaitable, Callable
 from functools import wraps
 from typing import Any
@@ -22,7 +20,7 @@ from im_server.keys import MESSAGING
 from im_server.protocol import ProtocolError
 from orgchart.errors import InvalidInput
 from orgchart.http.auth import login_required
-from orgchart.http.csv_cells import UTF8_BOM, safe_cell
+from orgchart.http.csv_cells import CsvDownload, safe_cell
 from orgchart.http.errors import error_response
 from orgchart.http.views_common import MAX_ROW_ID, int_query, json_response, paging, path_int
 from orgchart.service.viewer import Viewer
@@ -77,34 +75,17 @@ def _csv_row(item: dict[str, Any]) -> list[str]:
 async def pending_csv(request: web.Request, viewer: Viewer) -> web.StreamResponse:
     notice, rows = await rules.pending_export(request.app[MESSAGING], viewer,
                                               path_int(request, "notice"), request.query.get("under"))
-    response = web.StreamResponse(headers={
-        "Content-Type": "text/csv; charset=utf-8",
-        "Content-Disposition": f'attachment; filename="notice-{notice["id"]}-pending.csv"'})
-    await response.prepare(request)
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(CSV_HEADER)
-    # The byte order mark tells Excel the file is UTF-8; without it Chinese comes out garbled.
-    first, count = True, 0
+    download = await CsvDownload.start(request, f"notice-{notice['id']}-pending.csv", CSV_HEADER)
+    count = 0
     try:
         async for item in rows:
-            writer.writerow(_csv_row(item))
+            download.writerow(_csv_row(item))
             count += 1
             if count % CSV_CHUNK == 0:
-                await response.write(_take(buffer, bom=first))
-                first = False
+                await download.flush()
     finally:  # a client gone mid-download must not keep the database connection
         await rows.aclose()
-    await response.write(_take(buffer, bom=first))
-    await response.write_eof()
-    return response
-
-
-def _take(buffer: io.StringIO, *, bom: bool) -> bytes:
-    data = buffer.getvalue().encode("utf-8")
-    buffer.seek(0)
-    buffer.truncate()
-    return (UTF8_BOM.encode() + data) if bom else data
+    return await download.finish()
 
 
 @login_required
