@@ -11,6 +11,10 @@ import time
 from pathlib import Path
 
 import aiohttp
+import pytest
+import redis.asyncio as redis
+
+from tests.conftest import IN_CI
 
 REDIS_URL = os.environ.get("ZHENGDING_TEST_REDIS", "redis://127.0.0.1:6379/0")
 
@@ -73,13 +77,6 @@ class Node:
 
 async def require_redis() -> None:
     """The real Redis on this machine; unreachable: skipped locally, a failure in CI."""
-    import asyncio
-
-    import pytest
-    import redis.asyncio as redis
-
-    from tests.conftest import IN_CI
-
     client = redis.from_url(REDIS_URL)
     try:
         await asyncio.wait_for(client.ping(), timeout=5)
@@ -94,8 +91,6 @@ async def require_redis() -> None:
 
 async def forget_namespace(namespace: str) -> None:
     """Delete a test's keys, leaving the shared Redis as the test found it."""
-    import redis.asyncio as redis
-
     client = redis.from_url(REDIS_URL)
     try:
         keys = [key async for key in client.scan_iter(f"{namespace}:*")]
