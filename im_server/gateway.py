@@ -14,9 +14,9 @@ from urllib.parse import urlsplit
 from aiohttp import WSMsgType, web
 
 from im_server.delivery.connection import Connection
-from im_server.handlers import HANDLERS, Context
+from im_server.handlers import Context, failure, invoke
 from im_server.keys import MESSAGING
-from im_server.protocol import Close, Dispatch, ProtocolCore, ProtocolError, Reply
+from im_server.protocol import Close, Dispatch, ProtocolCore, Reply
 from im_server.protocol.core import encode_error, encode_result
 from im_server.replay import replay
 from im_server.runtime import Messaging
@@ -165,17 +165,16 @@ class _Session:
 
     async def run(self, request: Dispatch) -> None:
         try:
-            handler = HANDLERS[request.op]
-            context = Context(self.rt, self.viewer, self.connection)
-            result = await handler(context, request.args)
+            context = Context(self.rt, self.viewer, self.connection, via="websocket", remote=self.remote)
+            result = await invoke(context, request.op, request.args, validated=True)
             self.send(encode_result(request.request_id, result))
-        except ProtocolError as exc:
-            self.send(encode_error(request.request_id, exc.code, exc.message, **exc.details))
-        except ZhengdingError as exc:
-            self.send(encode_error(request.request_id, exc.code, exc.message, **exc.details))
-        except Exception:
-            log.exception("op %s failed", request.op)
-            self.send(encode_error(request.request_id, "internal", "服务器内部错误"))
+        except Exception as exc:
+            known = failure(exc)
+            if known is None:
+                log.exception("op %s failed", request.op)
+                known = ("internal", "服务器内部错误", {})
+            code, message, details = known
+            self.send(encode_error(request.request_id, code, message, **details))
         finally:
             self.in_flight.release()
 

@@ -162,7 +162,7 @@ async def recall(ctx: Context, args: dict[str, Any]) -> dict[str, Any]:
             raise ProtocolError("conflict", "消息已撤回")
         message = await store.set_recalled(conn, row.id, now)
         await record(conn, actor=ctx.me, action="message.recall", target=f"message:{row.id}",
-                     details={"conversation": row.conversation_id, "sender": row.sender_id})
+                     details={"conversation": row.conversation_id, "sender": row.sender_id}, remote=ctx.remote)
         members = await recipients(conn, row.conversation_id, ctx.today())
         return JobResult({"message": message}, [Outgoing("message.recalled", {"message": message}, members)])
 

@@ -105,7 +105,7 @@ async def send(ctx: Context, args: dict[str, Any]) -> dict[str, Any]:
         await record(conn, actor=ctx.me, action="notice.send", target=f"notice:{notice_id}",
                      details={"post": args["as_post"], "selector": args["selector"],
                               "recipients": len(rows), "urgent": urgent,
-                              "require_confirm": require_confirm})
+                              "require_confirm": require_confirm}, remote=ctx.remote)
         notice = {"id": notice_id, "title": title, "body": body,
                   "sender": {"id": ctx.me, "name": ctx.viewer.name},
                   "sender_post": {"code": args["as_post"], "title": post_title},

@@ -24,7 +24,7 @@ async def _viewer(sessions, mobile: str) -> Viewer:
 async def test_one_batch_of_mixed_sends(im_server):
     runtime = im_server.app[MESSAGING]
     zhang, li, wang = [await _viewer(runtime.sessions, m) for m in ("13800000001", "13800000002", "13800000003")]
-    ctx = {v.person_id: Context(runtime, v, None) for v in (zhang, li, wang)}
+    ctx = {v.person_id: Context(runtime, v) for v in (zhang, li, wang)}
     direct = (await HANDLERS["conv.open"](ctx[zhang.person_id], {"kind": "direct", "person": li.person_id}))
     conversation = direct["conversation"]["id"]
     first = await HANDLERS["msg.send"](ctx[zhang.person_id], {
@@ -64,7 +64,7 @@ async def test_a_failing_bulk_run_falls_back_to_one_by_one_without_doubling_anyt
 
     runtime = im_server.app[MESSAGING]
     zhang, li = [await _viewer(runtime.sessions, m) for m in ("13800000001", "13800000002")]
-    ctx = Context(runtime, zhang, None)
+    ctx = Context(runtime, zhang)
     conversation = (await HANDLERS["conv.open"](ctx, {"kind": "direct", "person": li.person_id}))["conversation"]["id"]
     first = await HANDLERS["msg.send"](ctx, {"conversation": conversation, "client_msg_id": "first",
                                              "type": "text", "content": {"text": "0"}})
