@@ -6,7 +6,8 @@
 
 Set-up makes ``.venv`` beside this file and installs the project into it (editable, with the
 test extra). It is repeated only when ``setup.cfg`` or ``pyproject.toml`` changed, so the
-second run starts at once.
+second run starts at once. Once set up, dev.py replaces itself with the server (or pytest)
+— same process id — so Ctrl-C or ``kill <pid>`` stops it.
 """
 from __future__ import annotations
 
@@ -57,7 +58,14 @@ def main(argv: list[str]) -> int:
         args = [str(BIN / "zhengding"), "serve", *rest]
     else:
         args = [str(BIN / "python"), "-m", "pytest", *rest]
-    return subprocess.call(args, cwd=ROOT)
+    if os.name == "nt":  # no exec there: wait for the child
+        return subprocess.call(args, cwd=ROOT)
+    # Become the server (or pytest) rather than its parent: Ctrl-C and `kill <pid>` then reach
+    # the process that holds the port, and nothing is left orphaned.
+    sys.stdout.flush()
+    os.chdir(ROOT)
+    os.execv(args[0], args)
+    return 0  # not reached
 
 
 if __name__ == "__main__":
