@@ -16,6 +16,7 @@ from typing import Any
 from aiohttp import web
 
 from im_server.handlers import notices as rules
+from im_server.http_ops import status_of
 from im_server.keys import MESSAGING
 from im_server.protocol import ProtocolError
 from orgchart.errors import InvalidInput
@@ -25,7 +26,6 @@ from orgchart.http.errors import error_response
 from orgchart.http.views_common import MAX_ROW_ID, int_query, json_response, paging, path_int
 from orgchart.service.viewer import Viewer
 
-_STATUS = {"not_found": 404, "forbidden": 403}
 CSV_HEADER = ("姓名", "手机号", "岗位", "单位", "企业", "统一社会信用代码", "已读时间")
 #: Rows written per chunk of the CSV response.
 CSV_CHUNK = 500
@@ -37,7 +37,7 @@ def _protocol_errors(view: Callable[[web.Request, Viewer], Awaitable[web.StreamR
         try:
             return await view(request, viewer)
         except ProtocolError as exc:
-            return error_response(_STATUS.get(exc.code, 400), exc.code, exc.message, **exc.details)
+            return error_response(status_of(exc.code), exc.code, exc.message, **exc.details)
 
     return wrapper
 

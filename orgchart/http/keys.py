@@ -17,3 +17,6 @@ COUNTS_CACHE = web.AppKey("directory_counts_cache", SubtreeCountsCache)
 #: OpenAPI files of other packages' routes, merged into the served document: a package's
 #: ``setup(app)`` does ``app.setdefault(OPENAPI_PARTS, []).append(path)``.
 OPENAPI_PARTS = web.AppKey("openapi_parts", list[Path])
+#: The ``info`` (title, description) of the served document when the app is more than the
+#: directory: the package that assembles the whole server sets it.
+OPENAPI_INFO = web.AppKey("openapi_info", dict)

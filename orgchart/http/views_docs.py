@@ -4,7 +4,8 @@ The directory's routes are described in ``openapi.json`` beside this module. Oth
 that add routes under ``/api/v1/`` describe theirs in their own OpenAPI file and append its
 path to ``app[OPENAPI_PARTS]`` (a key of :mod:`orgchart.http.keys`) in their ``setup(app)``;
 the served document merges them (paths, components, tags), so clients see one description of
-the whole server.
+the whole server. The package that assembles the whole server titles it through
+``app[OPENAPI_INFO]``.
 """
 from __future__ import annotations
 
@@ -15,14 +16,18 @@ from typing import Any
 
 from aiohttp import web
 
-from orgchart.http.keys import OPENAPI_PARTS
+from orgchart.http.keys import OPENAPI_INFO, OPENAPI_PARTS
 
 OPENAPI_FILE = Path(__file__).with_name("openapi.json")
 
 
-def load_openapi(parts: list[Path] | tuple[Path, ...] = ()) -> dict[str, Any]:
-    """The directory's document with ``parts`` merged in (a part's entries win)."""
+def load_openapi(parts: list[Path] | tuple[Path, ...] = (),
+                 info: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The directory's document with ``parts`` merged in (a part's entries win), titled by
+    ``info`` when given."""
     document = json.loads(OPENAPI_FILE.read_text(encoding="utf-8"))
+    if info is not None:
+        document["info"] = info
     for part in parts:
         extra = json.loads(Path(part).read_text(encoding="utf-8"))
         document["paths"].update(extra.get("paths", {}))
@@ -42,7 +47,8 @@ def openapi_view() -> Callable[[web.Request], Awaitable[web.Response]]:
     async def openapi(request: web.Request) -> web.Response:
         if not built:
             parts = request.app.get(OPENAPI_PARTS, [])
-            built.append(json.dumps(load_openapi(parts), ensure_ascii=False))
+            info = request.app.get(OPENAPI_INFO)
+            built.append(json.dumps(load_openapi(parts, info), ensure_ascii=False))
         return web.Response(text=built[0], content_type="application/json", charset="utf-8")
 
     return openapi
