@@ -9,8 +9,10 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
+from im_server import http_metrics
 from im_server import routes as messaging_routes
 from im_server.keys import MESSAGING
+from im_server.metrics import Metrics
 from im_server.notifier import Notifier
 from im_server.runtime import Messaging
 from orgchart import __version__
@@ -31,7 +33,9 @@ def create_app(settings: Settings, *, run_migrations: bool = True,
     ``notifier`` is how DING reminders leave the system (SMS, voice); the default records them
     in the notifier outbox, where the API and the tests can see them.
     """
-    app = web.Application(middlewares=[json_errors], client_max_size=64 * 1024 * 1024)
+    metrics = Metrics()
+    app = web.Application(middlewares=[http_metrics.request_context(metrics), json_errors],
+                          client_max_size=64 * 1024 * 1024)
     app[SETTINGS] = settings
 
     async def database(app: web.Application) -> AsyncIterator[None]:
@@ -48,7 +52,7 @@ def create_app(settings: Settings, *, run_migrations: bool = True,
         await engine.dispose()
 
     async def messaging(app: web.Application) -> AsyncIterator[None]:
-        runtime = Messaging.build(settings, app[ENGINE], app[SESSIONS], notifier=notifier)
+        runtime = Messaging.build(settings, app[ENGINE], app[SESSIONS], notifier=notifier, metrics=metrics)
         await runtime.start()
         app[MESSAGING] = runtime
         yield
@@ -65,6 +69,7 @@ def create_app(settings: Settings, *, run_migrations: bool = True,
     app.router.add_get("/healthz", healthz)
     directory_routes.setup(app)
     messaging_routes.setup(app)
+    http_metrics.setup(app, settings, metrics)
     return app
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import uuid
 from urllib.parse import urlsplit
 
 from aiohttp import WSMsgType, web
@@ -23,6 +24,7 @@ from im_server.runtime import Messaging
 from im_server.tickets import consume_ticket
 from orgchart.errors import ZhengdingError
 from orgchart.http.errors import error_response
+from orgchart.infra.logs import CONNECTION_ID
 from orgchart.service.viewer import Viewer
 
 log = logging.getLogger(__name__)
@@ -79,6 +81,8 @@ class _Session:
         self.rt = rt
         self.ws = ws
         self.remote = request.remote
+        self.metrics = rt.metrics
+        CONNECTION_ID.set(uuid.uuid4().hex[:16])  # on every log record of this socket's tasks
         settings = rt.settings
         self.core = ProtocolCore(rate=settings.ws_rate, burst=settings.ws_burst)
         self.connection: Connection | None = None
@@ -100,7 +104,10 @@ class _Session:
         self.core.authenticated(self.rt.rate_limit_for(viewer.person_id))
         self.connection = Connection(self.ws, viewer.person_id, max_buffer=self.rt.settings.ws_send_buffer_bytes)
         self.rt.hub.add(self.connection)
+        self.metrics.connections_opened.inc()
+        log.debug("connection of person %s authenticated", viewer.person_id)
         if request_id is not None:  # the client learns it is in before replayed events arrive
+            self.metrics.reply("auth")
             self.send(encode_result(request_id, {
                 "person": {"id": viewer.person_id, "name": viewer.name, "role": viewer.role}}))
         await self._presence("online", viewer.person_id)
@@ -114,12 +121,15 @@ class _Session:
             try:
                 message = await self.ws.receive(timeout=timeout)
             except TimeoutError:
+                self.metrics.ws_error("auth_timeout")
                 await self.ws.send_str(encode_error(None, "auth_timeout", "未在规定时间内完成认证"))
                 await self.ws.close(code=1008, message=b"authentication timeout")
                 return
             if message.type == WSMsgType.TEXT:
                 await self.on_text(message.data, loop.time())
             elif message.type == WSMsgType.BINARY:
+                self.metrics.frame_in("binary")
+                self.metrics.reply("binary", "bad_frame")
                 self.send(encode_error(None, "bad_frame", "不支持二进制帧, 请发送 JSON 文本帧"))
             elif message.type == WSMsgType.ERROR:
                 log.info("websocket error from %s: %s", self.remote, self.ws.exception())
@@ -130,14 +140,18 @@ class _Session:
     async def on_text(self, text: str, now: float) -> None:
         decision = self.core.receive(text, now)
         if isinstance(decision, Reply):
+            self.metrics.rejected(decision.text)
             self.send(decision.text)
         elif isinstance(decision, Close):
+            self.metrics.rejected(decision.text)
             if decision.text:
                 await self.ws.send_str(decision.text)
             await self.ws.close(code=decision.code, message=decision.reason.encode())
         elif decision.op == "auth":
+            self.metrics.frame_in("auth")
             await self.authenticate(decision)
         else:
+            self.metrics.frame_in(decision.op)
             await self.in_flight.acquire()  # backpressure: stop reading while too many run
             task = asyncio.create_task(self.run(decision))
             self.tasks.add(task)
@@ -155,10 +169,12 @@ class _Session:
             viewer = None
         except Exception:  # e.g. a pool timeout in a reconnect storm: answer, then let it retry
             log.warning("authentication failed for lack of the database", exc_info=True)
+            self.metrics.reply("auth", "unavailable")
             await self.ws.send_str(encode_error(request.request_id, "unavailable", "服务器繁忙, 请稍后重连"))
             await self.ws.close(code=1013, message=b"try again later")
             return
         if viewer is None:
+            self.metrics.reply("auth", "unauthenticated")
             self.send(encode_error(request.request_id, "unauthenticated", "令牌或票据无效"))
             return
         await self.start(viewer, request.args.get("cursor"), request.request_id)
@@ -168,12 +184,14 @@ class _Session:
             context = Context(self.rt, self.viewer, self.connection, via="websocket", remote=self.remote)
             result = await invoke(context, request.op, request.args, validated=True)
             self.send(encode_result(request.request_id, result))
+            self.metrics.reply(request.op)
         except Exception as exc:
             known = failure(exc)
             if known is None:
                 log.exception("op %s failed", request.op)
                 known = ("internal", "服务器内部错误", {})
             code, message, details = known
+            self.metrics.reply(request.op, code)
             self.send(encode_error(request.request_id, code, message, **details))
         finally:
             self.in_flight.release()
@@ -184,6 +202,7 @@ class _Session:
         if self.connection is not None:
             self.connection.closed = True
             self.rt.hub.remove(self.connection)
+            log.debug("connection of person %s closed", self.connection.person_id)
             await self._presence("offline", self.connection.person_id)
 
     async def _presence(self, change: str, person_id: int) -> None:

@@ -21,23 +21,25 @@ from im_server.stores.inbox import Resume, next_page
 async def replay(rt: Messaging, connection: Connection, cursor: int | None) -> None:
     horizon = rt.dispatcher.horizon
     if cursor is None:  # a new device: nothing to catch up, live from here
-        _go_live(connection, horizon, "live")
+        rt.metrics.replayed("live", _go_live(connection, horizon, "live"))
         return
     found = await rt.replay_pages.load(Resume(connection.person_id, cursor, horizon))
     assert found is not None  # every request gets its page, empty or not
     pruned, rows = found
     if cursor < pruned or cursor > horizon:
-        _go_live(connection, horizon, "resync", requested=cursor, oldest=pruned)
+        rt.metrics.replayed("resync", _go_live(connection, horizon, "resync", requested=cursor, oldest=pruned))
         return
     connection.last_position = cursor
     while True:
         # a page goes out in one write: in a reconnect storm that is one system call per
         # client instead of one per missed event
         frames = [text_frame(encode_event(position, kind, payload).encode()) for position, kind, payload in rows]
+        rt.metrics.replay_page(kind for _position, kind, _payload in rows)
         if rows:
             connection.last_position = rows[-1][0]
         if len(rows) < REPLAY_PAGE:
-            _go_live(connection, max(connection.last_position, horizon), "caught_up", frames)
+            rt.metrics.replayed("caught_up", _go_live(connection, max(connection.last_position, horizon),
+                                                       "caught_up", frames))
             return
         connection.send(b"".join(frames))
         if connection.closed:
@@ -49,10 +51,11 @@ async def replay(rt: Messaging, connection: Connection, cursor: int | None) -> N
 
 
 def _go_live(connection: Connection, position: int, state: str, before: list[bytes] | None = None,
-             **extra) -> None:
-    """Send the ``sync.<state>`` event (after ``before``, in the same write), then go live."""
+             **extra) -> int:
+    """Send the ``sync.<state>`` event (after ``before``, in the same write), then go live;
+    returns how many live events that arrived meanwhile were released."""
     connection.last_position = position
     # position 0: a control event that is not part of the stream (clients don't store it as cursor)
     sync = encode_event(0, "sync." + state, json.dumps({"state": state, "cursor": position, **extra}))
     connection.send(b"".join([*(before or ()), text_frame(sync.encode())]))
-    connection.live()
+    return connection.live()

@@ -18,6 +18,7 @@ from im_server.delivery.dispatcher import Dispatcher
 from im_server.delivery.hub import Hub
 from im_server.gc_policy import GcPolicy
 from im_server.media.shared_check import MediaShareCheck
+from im_server.metrics import Metrics
 from im_server.notifier import Notifier, OutboxNotifier
 from im_server.presence import Presence, make_presence
 from im_server.protocol.ratelimit import TokenBucket
@@ -55,6 +56,8 @@ class Messaging:
     node_id: str
     #: How DING re-reminders reach people (default: recorded in the notifier outbox).
     notifier: Notifier = field(default_factory=OutboxNotifier)
+    #: This node's Prometheus figures (the application's registry; see im_server.metrics).
+    metrics: Metrics = field(default_factory=Metrics)
     scheduler: Scheduler = field(init=False)
     _rate_limits: weakref.WeakValueDictionary[int, TokenBucket] = field(
         init=False, default_factory=weakref.WeakValueDictionary)
@@ -74,7 +77,7 @@ class Messaging:
             PeriodicJob("notice-handover", self.hand_over_pending_notices, 60 if tick > 0 else 0),
             PeriodicJob("event-retention", self.prune_events, 3600 if tick > 0 else 0),
             PeriodicJob("media-shared", self.check_media_shared, 300 if tick > 0 else 0),
-        ])
+        ], self.metrics)
         self.gc_policy = GcPolicy(lambda: len(self.hub))
         if self.settings.redis_url:
             self.media_check = MediaShareCheck(self.settings.redis_url, self.settings.redis_namespace,
@@ -97,16 +100,19 @@ class Messaging:
     @classmethod
     def build(cls, settings: Settings, engine: AsyncEngine,
               sessions: async_sessionmaker[AsyncSession], *,
-              notifier: Notifier | None = None) -> Messaging:
+              notifier: Notifier | None = None, metrics: Metrics | None = None) -> Messaging:
+        metrics = metrics or Metrics()
         bus = make_bus(settings.redis_url, settings.redis_namespace)
-        hub = Hub()
+        hub = Hub(metrics)
+        metrics.watch_connections(hub.__len__)
+        metrics.watch_pool("main", engine)
         node_id = uuid.uuid4().hex[:8]
         return cls(
             settings=settings, engine=engine, sessions=sessions, bus=bus, hub=hub,
-            committer=Committer(engine, bus), dispatcher=Dispatcher(engine, hub),
+            committer=Committer(engine, bus, metrics=metrics), dispatcher=Dispatcher(engine, hub),
             presence=make_presence(settings.redis_url, node_id, settings.redis_namespace),
             accounts=AccountService(sessions, token_ttl_seconds=settings.token_ttl_seconds),
-            node_id=node_id, notifier=notifier or OutboxNotifier(),
+            node_id=node_id, notifier=notifier or OutboxNotifier(), metrics=metrics,
         )
 
     def rate_limit_for(self, person_id: int) -> TokenBucket:

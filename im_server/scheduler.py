@@ -14,11 +14,14 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
+
+from im_server.metrics import Metrics
 
 log = logging.getLogger(__name__)
 
@@ -35,8 +38,9 @@ class PeriodicJob:
 class Scheduler:
     """Runs each job every ``seconds``; jobs with 0 or fewer seconds are disabled."""
 
-    def __init__(self, jobs: list[PeriodicJob]) -> None:
+    def __init__(self, jobs: list[PeriodicJob], metrics: Metrics | None = None) -> None:
         self.jobs = [job for job in jobs if job.seconds > 0]
+        self.metrics = metrics or Metrics()
         self._scheduler: AsyncIOScheduler | None = None
         self._running: set[asyncio.Task] = set()
 
@@ -66,12 +70,20 @@ class Scheduler:
         task = asyncio.current_task()
         if task is not None:
             self._running.add(task)
+        started, outcome = time.monotonic(), "error"
         try:
             handled = await job.run(dt.datetime.now(dt.UTC))
+            outcome = "ok"
             if handled:
                 log.info("%s: handled %d", job.name, handled)
+                self.metrics.scheduler_handled.labels(job.name).inc(handled)
+        except asyncio.CancelledError:  # shutting down
+            outcome = "cancelled"
+            raise
         except Exception:  # keep ticking; the next tick retries
             log.exception("%s failed", job.name)
         finally:
             if task is not None:
                 self._running.discard(task)
+            self.metrics.scheduler_runs.labels(job.name, outcome).inc()
+            self.metrics.scheduler_seconds.labels(job.name).observe(time.monotonic() - started)

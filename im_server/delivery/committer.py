@@ -16,6 +16,7 @@ import asyncio
 import datetime as dt
 import json
 import logging
+import time
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -27,6 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from im_server import models as m
 from im_server.delivery.batch import CommittedBatch, CommittedEvent
 from im_server.delivery.bus import Bus
+from im_server.metrics import Metrics
 from orgchart.infra.db import WRITE_TRANSACTION, create_engine
 from orgchart.infra.sqlite_inline import is_locked
 
@@ -75,11 +77,14 @@ def _json(data: dict | str) -> str:
 
 
 class Committer:
-    def __init__(self, engine: AsyncEngine, bus: Bus, *, max_batch: int = 256) -> None:
+    def __init__(self, engine: AsyncEngine, bus: Bus, *, max_batch: int = 256,
+                 metrics: Metrics | None = None) -> None:
         self.engine = engine
         self.bus = bus
         self.max_batch = max_batch
         self._queue: asyncio.Queue[_Item] = asyncio.Queue()
+        self.metrics = metrics or Metrics()
+        self.metrics.watch_committer_queue(self._queue.qsize)
         self._task: asyncio.Task | None = None
         self.is_postgres = engine.dialect.name == "postgresql"
         #: On SQLite the committer writes through its own engine whose statements run on the
@@ -143,10 +148,14 @@ class Committer:
             batch = [await self._queue.get()]
             while len(batch) < self.max_batch and not self._queue.empty():
                 batch.append(self._queue.get_nowait())
+            started = time.monotonic()
             try:
                 await self._commit_when_unlocked(batch)
+                self.metrics.batch_size.observe(len(batch))
+                self.metrics.batch_seconds.observe(time.monotonic() - started)
             except Exception as exc:  # the whole transaction failed: nobody is acknowledged
                 log.exception("commit of %d jobs failed", len(batch))
+                self.metrics.batches_failed.inc()
                 await self._forget_connection()
                 for item in batch:
                     if not item.future.done():

@@ -97,12 +97,17 @@ class Connection:
                 and self.transport.get_write_buffer_size() > DRAIN_BELOW:
             await asyncio.sleep(0.005)
 
-    def live(self) -> None:
-        """The replay is done: release what arrived meanwhile and go live."""
+    def live(self) -> int:
+        """The replay is done: release what arrived meanwhile and go live. Returns how many
+        frames were released (for the metrics)."""
         self.replaying = False
         pending, self.pending = self.pending, []
+        released = 0
         for position, frame in pending:
-            self.push(position, frame)
+            if self.admit(position, frame):
+                self.send(frame)
+                released += 1
+        return released
 
     def drop(self, why: str) -> None:
         """Disconnect a client that cannot keep up; it will resume from its cursor."""

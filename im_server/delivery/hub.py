@@ -11,13 +11,16 @@ eight messages to a 100-member group is 100 writes (system calls), not 800.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
+import time
 from collections import deque
 from collections.abc import Iterator
 from dataclasses import replace
 
 from im_server.delivery.batch import CommittedEvent
 from im_server.delivery.connection import Connection, text_frame
+from im_server.metrics import Metrics
 from im_server.protocol import encode_event
 
 log = logging.getLogger(__name__)
@@ -26,10 +29,12 @@ FRAMES_PER_TURN = 2048
 
 
 class Hub:
-    def __init__(self) -> None:
+    def __init__(self, metrics: Metrics | None = None) -> None:
         self._by_person: dict[int, set[Connection]] = {}
-        self._queue: deque[CommittedEvent] = deque()
+        #: (when it was handed over, the event): the stamp is for the fan-out latency metric
+        self._queue: deque[tuple[float, CommittedEvent]] = deque()
         self._writer: asyncio.Task | None = None
+        self.metrics = metrics or Metrics()
 
     def add(self, connection: Connection) -> None:
         self._by_person.setdefault(connection.person_id, set()).add(connection)
@@ -53,9 +58,10 @@ class Hub:
 
     def deliver(self, event: CommittedEvent) -> None:
         """Queue ``event`` for every local connection of its recipients (never waits)."""
-        self._queue.append(event)
-        if self._writer is None:
-            self._writer = asyncio.get_running_loop().create_task(self._write_out(), name="hub-writer")
+        self._queue.append((time.monotonic(), event))
+        if self._writer is None:  # in a context of its own: it must not log as the caller's request
+            self._writer = asyncio.get_running_loop().create_task(
+                self._write_out(), name="hub-writer", context=contextvars.Context())
 
     async def close(self) -> None:
         if self._writer is not None:
@@ -75,24 +81,41 @@ class Hub:
         outgoing: dict[Connection, list[bytes]] = {}
         budget = FRAMES_PER_TURN
         by_person = self._by_person
+        finished: list[float] = []  # hand-over stamps of the events this turn completes
+        written: dict[str, int] = {}  # event frames by type, counted once per turn
         while self._queue and budget > 0:
-            event = self._queue.popleft()
+            stamp, event = self._queue.popleft()
             frame: bytes | None = None
+            admitted = 0
             for index, person in enumerate(event.recipients):
                 peers = by_person.get(person)
                 if not peers:
                     continue
                 if budget <= 0:  # a big fan-out goes on next turn, where it left off
-                    self._queue.appendleft(replace(event, recipients=event.recipients[index:]))
+                    self._queue.appendleft((stamp, replace(event, recipients=event.recipients[index:])))
                     break
                 if frame is None:  # only when someone here is a recipient; then once for all
                     frame = text_frame(encode_event(event.position, event.type, event.data).encode())
                 for connection in peers:
                     if connection.admit(event.position, frame):
                         outgoing.setdefault(connection, []).append(frame)
+                        admitted += 1
                 budget -= len(peers)
+            else:
+                if frame is not None:  # an event for nobody here is no fan-out of this node's
+                    finished.append(stamp)
+            if admitted:
+                written[event.type] = written.get(event.type, 0) + admitted
         for connection, frames in outgoing.items():
             try:
                 connection.send(frames[0] if len(frames) == 1 else b"".join(frames))
             except Exception:  # one broken socket must not cost the others their events
                 log.exception("writing to person %s failed", connection.person_id)
+        self._observe(finished, written)
+
+    def _observe(self, finished: list[float], written: dict[str, int]) -> None:
+        now = time.monotonic()
+        observe = self.metrics.fanout_seconds.observe
+        for stamp in finished:
+            observe(now - stamp)
+        self.metrics.events_out(written)

@@ -15,6 +15,7 @@ from typing import Any
 
 ENV_PREFIX = "ZHENGDING_"
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///var/zhengding.sqlite3"
+LOG_FORMATS = ("text", "json")
 
 
 class ConfigError(ValueError):
@@ -64,6 +65,31 @@ class Settings:
     #: DING re-reminders: the shortest interval a sender may ask for, and how often we look.
     ding_min_interval_seconds: int = 300
     scheduler_tick_seconds: float = 5.0
+
+    # --- operations ----------------------------------------------------------------------------
+    #: ``text`` (one line per record) or ``json`` (one JSON object per line, with request and
+    #: connection ids); see orgchart.infra.logs.
+    log_format: str = "text"
+    #: Where ``GET /metrics`` is served: unset, on the main port to administrators' tokens only;
+    #: ``HOST:PORT``, on that address of its own without authentication (and not on the main port).
+    metrics_listen: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.log_format not in LOG_FORMATS:
+            raise ConfigError(f"log_format: expected one of {', '.join(LOG_FORMATS)}, got {self.log_format!r}")
+        if self.metrics_listen is not None:
+            self.metrics_address  # noqa: B018 - validates
+
+    @property
+    def metrics_address(self) -> tuple[str, int] | None:
+        """``metrics_listen`` as (host, port); ``[::1]:9464`` for an IPv6 address."""
+        if not self.metrics_listen:
+            return None
+        host, sep, port = self.metrics_listen.rpartition(":")
+        host = host.removeprefix("[").removesuffix("]")
+        if not sep or not host or not port.isdigit() or not 0 <= int(port) <= 65535:
+            raise ConfigError(f"metrics_listen: expected HOST:PORT, got {self.metrics_listen!r}")
+        return host, int(port)
 
     @property
     def database_backend(self) -> str:
