@@ -7,6 +7,7 @@ from aiohttp import web
 
 from clients.cli.common import settings_from
 from im_server.app import create_app
+from orgchart.infra.logs import configure_logging
 
 
 def register(commands) -> None:
@@ -29,6 +30,7 @@ def run(args: argparse.Namespace) -> int:
         redis_url=args.redis_url,
         demo_data=False if args.no_demo else None,
     )
+    configure_logging(settings.log_format)  # text, or JSON lines with request/connection ids
     app = create_app(settings)
 
     async def announce(_app: web.Application) -> None:
