@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from im_server.delivery.committer import Job, JobResult, Outgoing
 from im_server.notifier import Notification, Notifier, channel_for
 from im_server.protocol import ProtocolError
+from im_server.stores import messages as message_store
 from im_server.stores import notices as store
 from orgchart.infra.config import Settings
 
@@ -57,14 +58,14 @@ def _utc(value: dt.datetime) -> dt.datetime:
 
 
 def notice_ding_data(notice: dict[str, Any], attempt: int) -> dict[str, Any]:
-    return {"kind": "notice", "notice": notice["id"], "title": notice["title"],
-            "sender": notice["sender"], "sender_post": notice["sender_post"],
-            "require_confirm": notice["require_confirm"], "attempt": attempt}
+    """A ``ding`` about a notice: the notice object without its body."""
+    return {"kind": "notice", "notice": {k: v for k, v in notice.items() if k != "body"},
+            "attempt": attempt}
 
 
 def message_ding_data(message: dict[str, Any], attempt: int) -> dict[str, Any]:
-    return {"kind": "message", "message": message["id"], "conversation": message["conversation"],
-            "seq": message["seq"], "sender": message["sender"], "attempt": attempt}
+    """A ``ding`` about a message: the message object."""
+    return {"kind": "message", "message": message, "attempt": attempt}
 
 
 async def schedule_notice_ding(conn: AsyncConnection, *, notice: dict[str, Any],
@@ -162,6 +163,5 @@ async def _target(conn: AsyncConnection, reminder: Any, today: dt.date):
     contacts = await store.pending_message_contacts(conn, message, today)
     excerpt = _PLACEHOLDER.get(message.content_type) or message.search_text[:60]
     text = f"【政钉DING】{message.sender_name}给您发送了加急消息：{excerpt}"
-    data = {"kind": "message", "message": message.id, "conversation": message.conversation_id,
-            "seq": message.seq, "sender": {"id": message.sender_id, "name": message.sender_name}}
-    return "message", contacts, text, data
+    full = message_store.message_json(await message_store.get(conn, message.id))
+    return "message", contacts, text, message_ding_data(full, 0)

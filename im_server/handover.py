@@ -83,9 +83,11 @@ async def hand_over_pending_notices(rt: Messaging, now: dt.datetime | None = Non
         for notice_id in notice_ids:
             if not (gained[notice_id] or lost[notice_id]):
                 continue
-            notice = notice_json(await get_notice(conn, notice_id), body=False)
-            events.append(Outgoing("notice.new", {"notice": notice, "handed_over": True}, gained[notice_id]))
-            events.append(Outgoing("notice.transferred", {"notice": notice_id}, lost[notice_id]))
+            row = await get_notice(conn, notice_id)
+            events.append(Outgoing("notice.new", {"notice": notice_json(row), "handed_over": True},
+                                   gained[notice_id]))
+            events.append(Outgoing("notice.transferred", {"notice": notice_json(row, body=False)},
+                                   lost[notice_id]))
         return JobResult(moved, events)
 
     return await rt.committer.submit(job)

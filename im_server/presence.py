@@ -6,12 +6,20 @@ refreshes it, so a killed node's people go offline by themselves within ``NODE_T
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import time
 from collections import Counter
 from typing import Protocol
 
 NODE_TTL = 15
 REFRESH = 5
+
+
+def seen_at(stamp: float | None) -> str | None:
+    """A last-seen Unix time as the protocol's timestamps are: ISO 8601 with the UTC offset."""
+    if stamp is None:
+        return None
+    return dt.datetime.fromtimestamp(stamp, dt.UTC).isoformat()
 
 
 class Presence(Protocol):
@@ -41,7 +49,7 @@ class LocalPresence:
         self._last_seen[person_id] = time.time()
 
     async def query(self, people: list[int]) -> dict[int, dict]:
-        return {p: {"online": self._count.get(p, 0) > 0, "last_seen": self._last_seen.get(p)}
+        return {p: {"online": self._count.get(p, 0) > 0, "last_seen": seen_at(self._last_seen.get(p))}
                 for p in people}
 
     async def close(self) -> None:
@@ -103,7 +111,7 @@ class RedisPresence(LocalPresence):
             return {}
         seen = results[-1]
         online = [any(bool(flags[i]) for flags in results[:-1]) for i in range(len(people))]
-        return {p: {"online": online[i], "last_seen": float(seen[i]) if seen[i] else None}
+        return {p: {"online": online[i], "last_seen": seen_at(float(seen[i]) if seen[i] else None)}
                 for i, p in enumerate(people)}
 
     async def close(self) -> None:

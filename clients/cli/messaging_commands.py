@@ -247,7 +247,7 @@ async def notice_send_command(args: argparse.Namespace) -> int:
         _print_json(result)
         return 0
     again = " (重复提交, 未重复发送)" if result.get("duplicate") else ""
-    print(f"通知已发送: 编号 {result['notice']}, 接收 {result['recipients']} 人"
+    print(f"通知已发送: 编号 {result['notice']['id']}, 接收 {result['recipients']} 人"
           + (", 需确认" if args.confirm else "") + (", DING 提醒" if args.urgent else "") + again)
     return 0
 
@@ -334,7 +334,8 @@ def describe_event(event: Event) -> str:
         conv = data["conversation"]
         return f"{prefix} 新会话 {conv.get('id')} «{conv.get('title')}» ({conv.get('kind')})"
     if event.type == "conversation.read":
-        return f"{prefix} [会话 {data.get('conversation')}] 已读至第 {data.get('last_read_seq')} 条"
+        conv = data.get("conversation") or {}
+        return f"{prefix} [会话 {conv.get('id')}] 已读至第 {data.get('last_read_seq')} 条"
     notice = data.get("notice") if isinstance(data.get("notice"), dict) else None
     if event.type == "notice.new" and notice:
         post = (notice.get("sender_post") or {}).get("title", "")
@@ -344,11 +345,12 @@ def describe_event(event: Event) -> str:
         handed = " (岗位交接转来)" if data.get("handed_over") else ""
         return f"{prefix} 通知 {notice.get('id')}{flags} «{notice.get('title')}» 来自 {sender}{handed}"
     if event.type == "ding":
-        what = f"通知 {data.get('notice')} «{data.get('title', '')}»" if data.get("kind") == "notice" \
-            else f"消息 {data.get('message')}"
+        about = data.get(data.get("kind") or "") or {}
+        what = f"通知 {about.get('id')} «{about.get('title', '')}»" if data.get("kind") == "notice" \
+            else f"消息 {about.get('id')}"
         return f"{prefix} [DING] {what} 请尽快处理"
     if event.type == "notice.transferred":
-        return f"{prefix} 通知 {data.get('notice')} 已随岗位交接转给继任者"
+        return f"{prefix} 通知 {(data.get('notice') or {}).get('id')} 已随岗位交接转给继任者"
     return f"{prefix} {event.type} {json.dumps(data, ensure_ascii=False, separators=(',', ':'))}"
 
 

@@ -41,7 +41,10 @@ class Reply:
 
 @dataclass(frozen=True)
 class Ack:
-    """The acknowledgement of a committed send: server id and per-conversation sequence number."""
+    """The acknowledgement of a committed send: server id and per-conversation sequence number.
+
+    The reply carries the stored message object (``{"message": {…}, "duplicate"?}``); the
+    fields here are read from it, and ``data`` is the whole object."""
 
     message: int
     conversation: int
@@ -50,12 +53,14 @@ class Ack:
     created_at: str | None
     #: True when the server had already stored this client_msg_id (a retry): nothing new was stored.
     duplicate: bool = False
+    data: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
     def from_result(cls, result: dict[str, Any]) -> Ack:
-        return cls(message=result["message"], conversation=result["conversation"], seq=result["seq"],
-                   client_msg_id=result["client_msg_id"], created_at=result.get("created_at"),
-                   duplicate=bool(result.get("duplicate", False)))
+        message = result["message"]
+        return cls(message=message["id"], conversation=message["conversation"], seq=message["seq"],
+                   client_msg_id=message["client_msg_id"], created_at=message.get("created_at"),
+                   duplicate=bool(result.get("duplicate", False)), data=message)
 
 
 @dataclass(frozen=True)

@@ -42,6 +42,9 @@ class Outgoing:
     type: str
     data: dict[str, Any] | str
     recipients: Iterable[int]
+    #: A local connection that is not to receive this event live (it caused it and knows it
+    #: already: the reader's own device for ``conversation.read``). It has :meth:`skip`.
+    skip: Any = None
 
 
 @dataclass
@@ -198,8 +201,10 @@ class Committer:
             for group in groups.values():
                 for member, outcome in await self._run_group(conn, group, careful):
                     outcomes.append((member.future, outcome))
-            committed = await self._append_events(conn, [
+            committed, skips = await self._append_events(conn, [
                 o for _f, r in outcomes if isinstance(r, JobResult) for o in r.events])
+        for connection, position in skips:  # committed: these positions are final
+            connection.skip(position)
         for future, outcome in outcomes:
             if future.done():
                 continue
@@ -245,17 +250,20 @@ class Committer:
                 results.append((item, exc))
         return results
 
-    async def _append_events(self, conn: AsyncConnection, outgoing: list[Outgoing]) -> CommittedBatch | None:
-        prepared = [(o.type, _json(o.data), tuple(sorted(set(o.recipients)))) for o in outgoing]
-        prepared = [p for p in prepared if p[2]]
-        if not prepared:
-            return None
+    async def _append_events(self, conn: AsyncConnection, outgoing: list[Outgoing]
+                             ) -> tuple[CommittedBatch | None, list[tuple[Any, int]]]:
+        kept = [(o, tuple(sorted(set(o.recipients)))) for o in outgoing]
+        kept = [(o, to) for o, to in kept if to]
+        if not kept:
+            return None, []
+        prepared = [(o.type, _json(o.data), to) for o, to in kept]
         last = await conn.scalar(
             update(m.StreamState).where(m.StreamState.name == "events")
             .values(position=m.StreamState.position + len(prepared)).returning(m.StreamState.position))
         first = last - len(prepared) + 1
         now = dt.datetime.now(dt.UTC)
         events = tuple(CommittedEvent(first + i, kind, data, to) for i, (kind, data, to) in enumerate(prepared))
+        skips = [(o.skip, first + i) for i, (o, _to) in enumerate(kept) if o.skip is not None]
         await conn.execute(insert(m.Event), [
             {"id": e.position, "type": e.type, "payload": e.data, "created_at": now} for e in events])
         # The inbox rows (10,000 for one notice) go as one parameter, unpacked by the database:
@@ -268,7 +276,7 @@ class Committer:
         else:
             await conn.execute(_INBOX_FROM_JSON, {"recipients": json.dumps(
                 {e.position: e.recipients for e in events}, separators=(",", ":"))})
-        return CommittedBatch(first - 1, last, events)
+        return CommittedBatch(first - 1, last, events), skips
 
 
 _INBOX_FROM_ARRAYS = text(

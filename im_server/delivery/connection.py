@@ -42,6 +42,7 @@ class Connection:
         "pending",
         "person_id",
         "replaying",
+        "skipped",
         "transport",
         "ws",
     )
@@ -56,6 +57,7 @@ class Connection:
         self.last_position = 0
         self.replaying = True
         self.pending: list[tuple[int, bytes]] = []
+        self.skipped: set[int] = set()
         self.max_buffer = max_buffer
         self.max_pending = max_pending
         self.closed = False
@@ -71,6 +73,9 @@ class Connection:
         duplicate is refused; during a replay the event waits in ``pending`` instead."""
         if self.closed or position <= self.last_position:
             return False
+        if self.skipped and position in self.skipped:
+            self.skipped.discard(position)
+            return False
         if self.replaying:
             if len(self.pending) >= self.max_pending:
                 self.drop("实时事件积压过多")
@@ -79,6 +84,12 @@ class Connection:
             return False
         self.last_position = position
         return True
+
+    def skip(self, position: int) -> None:
+        """Do not write the event at ``position`` live: this device caused it (it still
+        replays, harmlessly, if the client resumes from an older cursor)."""
+        if position > self.last_position:
+            self.skipped.add(position)
 
     def send(self, frame: bytes | str) -> None:
         if self.closed:

@@ -18,7 +18,7 @@ from im_server.content import normalise
 from im_server.delivery.committer import JobResult, Outgoing
 from im_server.handlers import Context
 from im_server.handlers.bulk_send import PlainSend, is_plain, send_many
-from im_server.handlers.conversations import _require_member
+from im_server.handlers.conversations import _require_member, conversation_json
 from im_server.protocol import ProtocolError
 from im_server.stores import conversations as conversation_store
 from im_server.stores import messages as store
@@ -32,8 +32,8 @@ EDITABLE = ("text", "markdown")
 
 
 def ack(message: dict[str, Any]) -> dict[str, Any]:
-    return {"message": message["id"], "conversation": message["conversation"], "seq": message["seq"],
-            "client_msg_id": message["client_msg_id"], "created_at": message["created_at"]}
+    """A send's acknowledgement: the stored message object (id, seq, created_at, …)."""
+    return {"message": message}
 
 
 async def _mention_people(conn: AsyncConnection, mentions: list[dict], members: set[int],
@@ -173,10 +173,13 @@ async def read(ctx: Context, args: dict[str, Any]) -> dict[str, Any]:
     async def job(conn: AsyncConnection) -> JobResult:
         conversation, _, _ = await _require_member(conn, ctx, args["conversation"])
         seq = min(args["seq"], conversation["last_seq"])
-        last = await conversation_store.mark_read(conn, conversation["id"], ctx.me, seq)
-        data = {"conversation": conversation["id"], "person": ctx.me, "last_read_seq": last}
-        # the reader's other devices clear their badge; urgent senders learn it was read
-        return JobResult(data, [Outgoing("conversation.read", data, [ctx.me])])
+        last, moved = await conversation_store.mark_read(conn, conversation["id"], ctx.me, seq)
+        data = {"conversation": conversation_json(conversation),
+                "person": {"id": ctx.me, "name": ctx.viewer.name}, "last_read_seq": last}
+        # The reader's other devices clear their badge; the device that read knows already,
+        # and a read that moved nothing tells nobody.
+        events = [Outgoing("conversation.read", data, [ctx.me], skip=ctx.connection)] if moved else []
+        return JobResult(data, events)
 
     return await ctx.rt.committer.submit(job)
 
@@ -189,7 +192,7 @@ async def card_click(ctx: Context, args: dict[str, Any]) -> dict[str, Any]:
         buttons = json.loads(row.body)["content"]["buttons"]
         if args["action"] not in {b["action"] for b in buttons}:
             raise ProtocolError("invalid_args", f"卡片没有按钮 {args['action']}", field="action")
-        data = {"message": row.id, "conversation": row.conversation_id, "action": args["action"],
+        data = {"message": store.message_json(row), "action": args["action"],
                 "value": args.get("value"), "by": {"id": ctx.me, "name": ctx.viewer.name}}
         # the click goes to whoever sent the card: a bot or mini-app account
         return JobResult({"delivered_to": row.sender_id}, [Outgoing("card.click", data, [row.sender_id])])

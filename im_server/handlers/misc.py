@@ -1,13 +1,14 @@
 """Small operations: ping and presence."""
 from __future__ import annotations
 
-import time
+import datetime as dt
 
 from im_server.protocol import ProtocolError
+from orgchart.service.present import iso
 
 
 async def ping(ctx, args) -> dict:
-    return {"time": time.time(), "node": ctx.rt.node_id}
+    return {"time": iso(dt.datetime.now(dt.UTC)), "node": ctx.rt.node_id}
 
 
 async def presence(ctx, args) -> dict:

@@ -48,8 +48,8 @@ async def _compile(ctx: Context, selector: str) -> Compiled:
 
 
 async def _ack(conn: AsyncConnection, row: Any, *, duplicate: bool) -> dict[str, Any]:
-    ack = {"notice": row.id, "recipients": await store.recipient_count(conn, row.id),
-           "client_msg_id": row.client_msg_id, "created_at": store.iso(row.created_at)}
+    ack = {"notice": store.notice_json(row), "recipients": await store.recipient_count(conn, row.id),
+           "client_msg_id": row.client_msg_id}
     return (ack | {"duplicate": True}) if duplicate else ack
 
 
@@ -116,8 +116,8 @@ async def send(ctx: Context, args: dict[str, Any]) -> dict[str, Any]:
         if urgent:
             events += await schedule_notice_ding(conn, notice=notice, recipients=people,
                                                  interval=interval, max_attempts=max_attempts, now=now)
-        return JobResult({"notice": notice_id, "recipients": len(rows), "client_msg_id": client_msg_id,
-                          "created_at": store.iso(now)}, events)
+        return JobResult({"notice": notice, "recipients": len(rows), "client_msg_id": client_msg_id},
+                         events)
 
     return await ctx.rt.committer.submit(job)
 
@@ -148,8 +148,8 @@ async def open_notice(ctx: Context, args: dict[str, Any]) -> dict[str, Any]:
         now = dt.datetime.now(dt.UTC)
         if await store.mark_read(conn, notice.id, ctx.me, now):
             recipient = await store.get_recipient(conn, notice.id, ctx.me)
-            data = {"notice": notice.id, "person": {"id": ctx.me, "name": ctx.viewer.name},
-                    "read_at": store.iso(now)}
+            data = {"notice": store.notice_json(notice, body=False),
+                    "person": {"id": ctx.me, "name": ctx.viewer.name}, "read_at": store.iso(now)}
             # the sender's status view counts it; the reader's other devices clear the badge
             events.append(Outgoing("notice.read", data, {notice.sender_id, ctx.me}))
         return JobResult({"notice": store.notice_json(notice) | store.recipient_state(recipient)}, events)
@@ -172,8 +172,9 @@ async def confirm_notice(ctx: Context, args: dict[str, Any]) -> dict[str, Any]:
                   "already_confirmed": not confirmed}
         if not confirmed:  # confirming twice changes nothing and tells nobody
             return JobResult(result)
-        data = {"notice": notice.id, "person": {"id": ctx.me, "name": ctx.viewer.name},
-                "confirmed_at": store.iso(now), "feedback": feedback}
+        data = {"notice": store.notice_json(notice, body=False),
+                "person": {"id": ctx.me, "name": ctx.viewer.name}, "confirmed_at": store.iso(now),
+                "feedback": feedback}
         return JobResult(result, [Outgoing("notice.confirmed", data, {notice.sender_id, ctx.me})])
 
     return await ctx.rt.committer.submit(job)

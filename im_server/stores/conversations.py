@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from im_server import models as m
 from im_server.stores.membership import conversations_of
 from orgchart import models as om
+from orgchart.service.present import iso
 
 conversations = m.Conversation.__table__
 members = m.ConversationMember.__table__
@@ -92,20 +93,22 @@ async def list_for(conn: AsyncConnection, person_id: int, today: dt.date, limit:
                    m.Message.seq > func.coalesce(read.c.last_read_seq, 0))
             .group_by(m.Message.conversation_id))).all())
     return [{"id": r.id, "kind": r.kind, "title": r.title, "last_seq": r.last_seq,
-             "last_at": (r.last_at or r.created_at).isoformat() if (r.last_at or r.created_at) else None,
+             "last_at": iso(r.last_at or r.created_at),
              "unread": unread.get(r.id, 0)} for r in rows]
 
 
-async def mark_read(conn: AsyncConnection, conversation_id: int, person_id: int, seq: int) -> int:
+async def mark_read(conn: AsyncConnection, conversation_id: int, person_id: int,
+                    seq: int) -> tuple[int, bool]:
+    """Move the read position up to ``seq`` (never down): ``(position now, whether it moved)``."""
     read = m.ReadState.__table__
     current = await conn.scalar(select(read.c.last_read_seq).where(
         read.c.conversation_id == conversation_id, read.c.person_id == person_id))
     if current is None:
         await conn.execute(insert(read).values(conversation_id=conversation_id, person_id=person_id,
                                                last_read_seq=seq))
-        return seq
+        return seq, seq > 0
     if seq > current:
         await conn.execute(update(read).where(read.c.conversation_id == conversation_id,
                                               read.c.person_id == person_id).values(last_read_seq=seq))
-        return seq
-    return current
+        return seq, True
+    return current, False

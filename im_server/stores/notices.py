@@ -217,6 +217,13 @@ async def totals(conn: AsyncConnection, notice_id: int, require_confirm: bool, *
     return {"recipients": row[0], "read": row[1], "confirmed": row[2], "pending": row[3]}
 
 
+def rollup_lengths(under: str | None, depth: int) -> list[int]:
+    """The unit-path lengths a roll-up shows: ``under``'s own, then ``depth`` levels below."""
+    base = len(under) if under else 2
+    return [length for length, _ in ROLLUP_LEVELS if length == base] + \
+        [length for length, _ in ROLLUP_LEVELS if length > base][:depth]
+
+
 def _in_subtree(under: str | None) -> list[ColumnElement[bool]]:
     if not under:
         return []
@@ -227,13 +234,14 @@ async def rollup(conn: AsyncConnection, notice_id: int, require_confirm: bool, *
                  under: str | None = None, depth: int = len(ROLLUP_LEVELS)) -> list[dict[str, Any]]:
     """Counts per unit at each level (city, county, township, village), ordered by path.
 
-    One statement: per level, group the recipients by the first N digits of their unit path
-    (the roll-up index covers ``notice_id, unit_path``), then name the groups from org_units.
+    Without ``under``, the ``depth`` levels below the province (1: the cities); with it, the
+    unit ``under`` itself and the ``depth`` levels below it (the levels above would only repeat
+    its own counts). One statement: per level, group the recipients by the first N digits of
+    their unit path (the roll-up index covers ``notice_id, unit_path``), then name the groups
+    from org_units.
     """
     parts = []
-    for length, _level in ROLLUP_LEVELS[:depth]:
-        if under and length < len(under):
-            continue  # within a subtree, the levels above it would only repeat its own counts
+    for length in rollup_lengths(under, depth):
         # The lengths are our constants, written as literals so that SELECT and GROUP BY carry
         # the very same expression (PostgreSQL refuses two differently bound substr calls).
         size: ColumnElement[int] = literal_column(str(length))

@@ -144,8 +144,8 @@ def notice_ops(monkeypatch):
 
     async def send(ctx, args):
         sent.append(args)
-        return {"notice": 41, "recipients": 2, "client_msg_id": args["client_msg_id"],
-                "created_at": "2025-01-01T00:00:00+00:00"}
+        return {"notice": {"id": 41, "title": args["title"], "created_at": "2025-01-01T00:00:00+00:00"},
+                "recipients": 2, "client_msg_id": args["client_msg_id"]}
 
     async def status(ctx, args):
         row = {"recipients": 2, "read": 0, "confirmed": 0, "pending": 2}
@@ -199,7 +199,8 @@ def test_tail_lines_for_notices_and_dings_are_readable():
               "sender_post": {"code": "X", "title": "局长"}, "require_confirm": True, "urgent": True}
     line = messaging_commands.describe_event(Event("notice.new", 12, {"notice": notice}))
     assert line.endswith("#12 通知 7[DING][需确认] «防汛通知» 来自 王建国(局长)")
-    ding = messaging_commands.describe_event(Event("ding", 13, {"kind": "notice", "notice": 7, "title": "防汛通知"}))
+    ding = messaging_commands.describe_event(Event("ding", 13, {"kind": "notice", "notice": notice,
+                                                                "attempt": 1}))
     assert ding.endswith("[DING] 通知 7 «防汛通知» 请尽快处理")
-    moved = messaging_commands.describe_event(Event("notice.transferred", 14, {"notice": 7}))
-    assert "转给继任者" in moved
+    moved = messaging_commands.describe_event(Event("notice.transferred", 14, {"notice": notice}))
+    assert "通知 7 已随岗位交接转给继任者" in moved

@@ -134,7 +134,7 @@ async def test_reconnect_after_client_side_close(sdk):
     await zhang.send_text(conversation.id, "after")
     assert texts(await collect(li, 3)) == ["during-1", "during-2", "after"]
     assert li.reconnects == 1
-    assert (await li.request("ping"))["time"] > 0
+    assert (await li.request("ping"))["time"]
 
 
 async def test_send_retries_with_the_same_client_id_until_acknowledged(sdk, im_server, monkeypatch):

@@ -167,7 +167,7 @@ async def test_recalls_and_notices_reach_the_log(connect):
     conversation = (await zhang.request("conv.open", kind="direct", person=li.person_id))["conversation"]["id"]
     sent = await zhang.request("msg.send", conversation=conversation, client_msg_id="a", type="text",
                                content={"text": "发错了"})
-    await zhang.request("msg.recall", message=sent["message"])
+    await zhang.request("msg.recall", message=sent["message"]["id"])
     if "notice.send" in HANDLERS:
         await zhang.request("notice.send", client_msg_id="n1", as_post=sample.TAX_KC + "-JZ",
                             selector="duty:河长", title="防汛", body="今晚巡河")
@@ -176,7 +176,7 @@ async def test_recalls_and_notices_reach_the_log(connect):
     async with connect.http.get(f"{connect.base_url}/api/v1/audit", headers=headers) as response:
         items = (await response.json())["items"]
     by_action = {e["action"]: e for e in items}
-    assert by_action["message.recall"]["target"] == f"message:{sent['message']}"
+    assert by_action["message.recall"]["target"] == f"message:{sent['message']['id']}"
     assert by_action["message.recall"]["actor"]["id"] == zhang.person_id
     if "notice.send" in HANDLERS:
         assert by_action["notice.send"]["details"]["recipients"] == 2

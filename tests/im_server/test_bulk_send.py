@@ -40,11 +40,11 @@ async def test_one_batch_of_mixed_sends(im_server):
         send(zhang, "before", "retry"), send(zhang, "a", "same id twice"), send(li, "d", "?", conv=999999),
         send(zhang, "e", "3"), return_exceptions=True)
     a, b, outsider, retry, twice, missing, e = outcomes
-    assert [a["seq"], b["seq"], e["seq"]] == [2, 3, 4]
+    assert [x["message"]["seq"] for x in (a, b, e)] == [2, 3, 4]
     assert isinstance(outsider, ProtocolError) and outsider.code == "forbidden"
     assert isinstance(missing, ProtocolError) and missing.code == "not_found"
-    assert retry["duplicate"] and retry["message"] == first["message"]
-    assert twice["duplicate"] and twice["message"] == a["message"]
+    assert retry["duplicate"] and retry["message"]["id"] == first["message"]["id"]
+    assert twice["duplicate"] and twice["message"]["id"] == a["message"]["id"]
     async with runtime.sessions() as session:
         stored = (await session.execute(select(m.Message.seq, m.Message.client_msg_id)
                                         .where(m.Message.conversation_id == conversation)
@@ -80,10 +80,10 @@ async def test_a_failing_bulk_run_falls_back_to_one_by_one_without_doubling_anyt
         return HANDLERS["msg.send"](ctx, {"conversation": conversation, "client_msg_id": client_id,
                                           "type": "text", "content": {"text": client_id}, **extra})
 
-    reply = send("reply", reply_to=first["message"])  # not plain: its own job, in the same batch
+    reply = send("reply", reply_to=first["message"]["id"])  # not plain: its own job, in the same batch
     outcomes = await asyncio.gather(reply, send("a"), send("b"), send("c"))
     assert calls == [3, 3]  # the fast try, then the careful one in a savepoint
-    assert sorted(o["seq"] for o in outcomes) == [2, 3, 4, 5]
+    assert sorted(o["message"]["seq"] for o in outcomes) == [2, 3, 4, 5]
     async with runtime.sessions() as session:
         stored = (await session.execute(select(m.Message.client_msg_id).where(
             m.Message.conversation_id == conversation).order_by(m.Message.seq))).scalars().all()

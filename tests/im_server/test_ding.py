@@ -49,27 +49,27 @@ async def test_urgent_notice_escalates_in_app_then_sms_then_voice(connect, im_se
     ack = await urgent(zhang)
     pushed = await zhao.wait_events(lambda e: e.get("ev") == "ding")
     assert pushed[0]["data"] | {"attempt": 0} == pushed[0]["data"]
-    assert pushed[0]["data"]["notice"] == ack["notice"]
+    assert pushed[0]["data"]["notice"]["id"] == ack["notice"]["id"]
     assert await rt.run_due_reminders(dt.datetime.now(dt.UTC)) == 0   # not due yet
 
     assert await rt.run_due_reminders(later(1)) == 1
     again = await li.wait_events(lambda e: e.get("ev") == "ding" and e["data"]["attempt"] == 1)
-    assert again[0]["data"]["title"] == "紧急防汛"
-    await zhao.request("notice.confirm", notice=ack["notice"], feedback="收到")
+    assert again[0]["data"]["notice"]["title"] == "紧急防汛" and "body" not in again[0]["data"]["notice"]
+    await zhao.request("notice.confirm", notice=ack["notice"]["id"], feedback="收到")
     assert await rt.run_due_reminders(later(2)) == 1
     assert await rt.run_due_reminders(later(3)) == 1
     assert await rt.run_due_reminders(later(4)) == 0   # three attempts: done
 
-    entries = await outbox(connect, zhang, f"notice={ack['notice']}")
+    entries = await outbox(connect, zhang, f"notice={ack['notice']['id']}")
     got = [(e["attempt"], e["channel"], e["person"]["name"]) for e in entries]
     assert sorted(got) == [(1, "in_app", "李四"), (1, "in_app", "赵六"), (2, "sms", "李四"),
                            (3, "voice", "李四")]
     sms = next(e for e in entries if e["channel"] == "sms")
     assert sms["mobile"] == LI and "紧急防汛" in sms["text"] and "确认" in sms["text"]
-    status = await zhang.request("notice.status", notice=ack["notice"])
+    status = await zhang.request("notice.status", notice=ack["notice"]["id"])
     assert status["reminder"] | {"attempt": 3, "done": True} == status["reminder"]
     # a recipient may not read the outbox; nor may anyone list all of it but an admin
-    refused = await http_get(connect, li, f"/api/v1/notifier/outbox?notice={ack['notice']}")
+    refused = await http_get(connect, li, f"/api/v1/notifier/outbox?notice={ack['notice']['id']}")
     assert refused[0] == 403
     assert (await http_get(connect, zhang, "/api/v1/notifier/outbox"))[0] == 400
 
@@ -80,12 +80,12 @@ async def test_reminders_stop_when_everyone_confirmed(connect, im_server):
     ack = await urgent(zhang, remind_max_attempts=5)
     assert await rt.run_due_reminders(later(1)) == 1
     for client in (li, zhao):
-        await client.request("notice.confirm", notice=ack["notice"])
+        await client.request("notice.confirm", notice=ack["notice"]["id"])
     assert await rt.run_due_reminders(later(2)) == 1   # finds nobody pending: finished
     assert await rt.run_due_reminders(later(3)) == 0
-    entries = await outbox(connect, zhang, f"notice={ack['notice']}")
+    entries = await outbox(connect, zhang, f"notice={ack['notice']['id']}")
     assert {e["attempt"] for e in entries} == {1}
-    status = await zhang.request("notice.status", notice=ack["notice"])
+    status = await zhang.request("notice.status", notice=ack["notice"]["id"])
     assert status["reminder"]["done"] and status["totals"]["pending"] == 0
 
 
@@ -101,7 +101,7 @@ async def test_interval_below_minimum_is_refused(connect, im_server):
     async with im_server.app[ENGINE].connect() as conn:
         assert await conn.scalar(select(func.count()).select_from(m.Notice)) == 0
     ack = await urgent(zhang, remind_interval_seconds=900)
-    status = await zhang.request("notice.status", notice=ack["notice"])
+    status = await zhang.request("notice.status", notice=ack["notice"]["id"])
     assert status["reminder"]["interval_seconds"] == 900
     rt = im_server.app[MESSAGING]
     assert await rt.run_due_reminders(later(1)) == 0   # 5 minutes is not 15
@@ -115,15 +115,15 @@ async def test_urgent_message_is_reminded_until_read(connect, im_server):
     sent = await zhang.request("msg.send", conversation=conversation, client_msg_id="u", type="text",
                                content={"text": "速回电话"}, urgent=True)
     ding = await li.wait_events(lambda e: e.get("ev") == "ding")
-    assert ding[0]["data"]["message"] == sent["message"] and ding[0]["data"]["attempt"] == 0
+    assert ding[0]["data"]["message"]["id"] == sent["message"]["id"] and ding[0]["data"]["attempt"] == 0
     assert not [e for e in zhang.events if e.get("ev") == "ding"]
     assert await rt.run_due_reminders(later(1)) == 1
-    entries = await outbox(connect, zhang, f"message={sent['message']}")
+    entries = await outbox(connect, zhang, f"message={sent['message']['id']}")
     assert [(e["channel"], e["person"]["name"]) for e in entries] == [("in_app", "李四")]
     assert "速回电话" in entries[0]["text"]
-    await li.request("msg.read", conversation=conversation, seq=sent["seq"])
+    await li.request("msg.read", conversation=conversation, seq=sent["message"]["seq"])
     assert await rt.run_due_reminders(later(2)) == 1   # read: finished without a reminder
-    assert len(await outbox(connect, zhang, f"message={sent['message']}")) == 1
+    assert len(await outbox(connect, zhang, f"message={sent['message']['id']}")) == 1
 
 
 async def test_two_runtimes_handle_each_reminder_exactly_once(connect, im_server, im_settings):
@@ -169,7 +169,7 @@ async def test_a_reminder_survives_a_restart(im_settings):
         assert await rt.run_due_reminders(later(1)) == 1
         async with again.app[ENGINE].connect() as conn:
             entries = (await conn.execute(select(m.OutboxEntry.channel, m.OutboxEntry.notice_id))).all()
-        assert entries == [("in_app", ack["notice"])] * 2
+        assert entries == [("in_app", ack["notice"]["id"])] * 2
     finally:
         await again.close()
 

@@ -32,7 +32,7 @@ async def test_pending_notice_follows_the_post_to_the_successor(connect, im_serv
                                  require_confirm=True)
     done = await wang.request("notice.send", client_msg_id="n2", as_post=sample.TAX_KC + "-ZGY",
                               selector=HEAD, title="已办结的通知", body="……", require_confirm=True)
-    await zhang.request("notice.confirm", notice=done["notice"])  # confirmed: stays with 张三
+    await zhang.request("notice.confirm", notice=done["notice"]["id"])  # confirmed: stays with 张三
     await _rotate(im_server.app[SESSIONS], HEAD, ZHANG, QIAN, dt.date.today())
     qian = await connect(QIAN)
 
@@ -41,16 +41,16 @@ async def test_pending_notice_follows_the_post_to_the_successor(connect, im_serv
     assert await runtime.hand_over_pending_notices() == 0  # nothing left to move
 
     arrived = await qian.wait_events(lambda e: e.get("ev") == "notice.new")
-    assert arrived[0]["data"]["notice"]["id"] == pending["notice"] and arrived[0]["data"]["handed_over"]
+    assert arrived[0]["data"]["notice"]["id"] == pending["notice"]["id"] and arrived[0]["data"]["handed_over"]
     inbox = await qian.request("notice.list")
-    assert [n["id"] for n in inbox["notices"]] == [pending["notice"]]
-    confirmed = await qian.request("notice.confirm", notice=pending["notice"], feedback="已接手")
+    assert [n["id"] for n in inbox["notices"]] == [pending["notice"]["id"]]
+    confirmed = await qian.request("notice.confirm", notice=pending["notice"]["id"], feedback="已接手")
     assert confirmed
 
     gone = await zhang.wait_events(lambda e: e.get("ev") == "notice.transferred")
-    assert gone[0]["data"]["notice"] == pending["notice"]
-    assert [n["id"] for n in (await zhang.request("notice.list"))["notices"]] == [done["notice"]]
-    refused = await zhang.call("notice.open", notice=pending["notice"])
+    assert gone[0]["data"]["notice"]["id"] == pending["notice"]["id"]
+    assert [n["id"] for n in (await zhang.request("notice.list"))["notices"]] == [done["notice"]["id"]]
+    refused = await zhang.call("notice.open", notice=pending["notice"]["id"])
     assert refused["error"]["code"] == "forbidden"
 
 
@@ -65,5 +65,5 @@ async def test_vacant_post_keeps_its_pending_notice_until_someone_takes_it_up(co
                                                        .scalar_subquery()).values(end_date=dt.date.today()))
     runtime = im_server.app[MESSAGING]
     assert await runtime.hand_over_pending_notices() == 0
-    status = await wang.request("notice.status", notice=sent["notice"])
+    status = await wang.request("notice.status", notice=sent["notice"]["id"])
     assert status["totals"]["pending"] == 1

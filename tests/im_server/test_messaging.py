@@ -12,7 +12,7 @@ async def test_direct_message_is_acknowledged_then_delivered_in_order(connect):
     conversation = opened["conversation"]["id"]
     acks = [await zhang.request("msg.send", conversation=conversation, client_msg_id=f"c{i}",
                                 type="text", content={"text": f"第{i}条"}) for i in range(5)]
-    assert [a["seq"] for a in acks] == [1, 2, 3, 4, 5]
+    assert [a["message"]["seq"] for a in acks] == [1, 2, 3, 4, 5]
     received = await li.wait_events(lambda e: e.get("ev") == "message.new", count=5)
     assert [e["data"]["message"]["content"]["text"] for e in received] == [f"第{i}条" for i in range(5)]
     positions = [e["pos"] for e in received]
@@ -28,7 +28,7 @@ async def test_retry_with_same_client_id_returns_original_ack(connect):
                                 type="text", content={"text": "你好"})
     retry = await zhang.request("msg.send", conversation=conversation, client_msg_id="same",
                                 type="text", content={"text": "你好"})
-    assert retry["message"] == first["message"] and retry["seq"] == first["seq"] and retry["duplicate"]
+    assert retry["message"]["id"] == first["message"]["id"] and retry["message"]["seq"] == first["message"]["seq"] and retry["duplicate"]
     history = await li.request("conv.history", conversation=conversation)
     assert [m["content"]["text"] for m in history["messages"]] == ["你好"]
 
@@ -51,7 +51,7 @@ async def test_post_conversation_follows_the_holder(connect, im_server):
     # the holder answers as the post
     reply = await zhang.request("msg.send", conversation=conversation, client_msg_id="b", type="text",
                                 content={"text": "请讲"}, as_post=sample.TAX_KC + "-JZ")
-    assert reply["seq"] == 2
+    assert reply["message"]["seq"] == 2
     answer = await wang.wait_events(lambda e: e.get("ev") == "message.new" and e["data"]["message"]["seq"] == 2)
     assert answer[0]["data"]["message"]["as_post"]["title"] == "局长"
 
@@ -92,11 +92,11 @@ async def test_recall_edit_read_and_unread_counts(connect):
     await li.request("msg.read", conversation=conversation, seq=2)
     listed = await li.request("conv.list")
     assert [c["unread"] for c in listed["conversations"] if c["id"] == conversation] == [1]
-    edited = await zhang.request("msg.edit", message=sent[2]["message"], content={"text": "改过"})
+    edited = await zhang.request("msg.edit", message=sent[2]["message"]["id"], content={"text": "改过"})
     assert edited["message"]["edited_at"]
-    denied = await li.call("msg.recall", message=sent[0]["message"])
+    denied = await li.call("msg.recall", message=sent[0]["message"]["id"])
     assert denied["error"]["code"] == "forbidden"
-    await zhang.request("msg.recall", message=sent[0]["message"])
+    await zhang.request("msg.recall", message=sent[0]["message"]["id"])
     recalled = await li.wait_events(lambda e: e.get("ev") == "message.recalled")
     assert recalled[0]["data"]["message"]["content"] is None
     history = await li.request("conv.history", conversation=conversation)

@@ -59,7 +59,7 @@ async def test_notice_reaches_exactly_the_current_holders(connect):
     assert ack["recipients"] == 1
     got = await zhang.wait_events(lambda e: e.get("ev") == "notice.new")
     notice = got[0]["data"]["notice"]
-    assert notice == notice | {"id": ack["notice"], "title": "请审批", "body": "报表已提交。",
+    assert notice == notice | {"id": ack["notice"]["id"], "title": "请审批", "body": "报表已提交。",
                                "sender": {"id": wang.person_id, "name": "王五"},
                                "sender_post": {"code": sample.TAX_KC + "-ZGY", "title": "税务专管员"},
                                "require_confirm": False, "urgent": False}
@@ -72,7 +72,7 @@ async def test_notice_reaches_exactly_the_current_holders(connect):
     assert river["recipients"] == 2
     zhao = await connect(ZHAO)
     inbox = await zhao.request("notice.list")
-    assert [n["id"] for n in inbox["notices"]] == [river["notice"]] and inbox["unread"] == 1
+    assert [n["id"] for n in inbox["notices"]] == [river["notice"]["id"]] and inbox["unread"] == 1
 
 
 async def test_inbox_open_and_confirm_with_feedback(connect):
@@ -84,22 +84,22 @@ async def test_inbox_open_and_confirm_with_feedback(connect):
     assert inbox["unread"] == 2 and all(n["read_at"] is None for n in inbox["notices"])
     assert inbox["notices"][0]["excerpt"] == "请做好防汛准备。"
 
-    opened = await zhao.request("notice.open", notice=first["notice"])
+    opened = await zhao.request("notice.open", notice=first["notice"]["id"])
     assert opened["notice"]["body"] == "请做好防汛准备。" and opened["notice"]["read_at"]
     read = await zhang.wait_events(lambda e: e.get("ev") == "notice.read")
-    assert read[0]["data"]["notice"] == first["notice"]
+    assert read[0]["data"]["notice"]["id"] == first["notice"]["id"]
     assert read[0]["data"]["person"] == {"id": zhao.person_id, "name": "赵六"}
-    again = await zhao.request("notice.open", notice=first["notice"])
+    again = await zhao.request("notice.open", notice=first["notice"]["id"])
     assert again["notice"]["read_at"] == opened["notice"]["read_at"]   # read once, not re-stamped
-    refused = await zhao.call("notice.confirm", notice=first["notice"])
+    refused = await zhao.call("notice.confirm", notice=first["notice"]["id"])
     assert refused["error"]["code"] == "confirm_not_required"
 
-    confirmed = await zhao.request("notice.confirm", notice=second["notice"], feedback="已安排人员值守")
+    confirmed = await zhao.request("notice.confirm", notice=second["notice"]["id"], feedback="已安排人员值守")
     state = confirmed["notice"]
     assert state["confirmed_at"] and state["read_at"] and state["feedback"] == "已安排人员值守"
     event = await zhang.wait_events(lambda e: e.get("ev") == "notice.confirmed")
     assert event[0]["data"]["feedback"] == "已安排人员值守"
-    twice = await zhao.request("notice.confirm", notice=second["notice"], feedback="改一下")
+    twice = await zhao.request("notice.confirm", notice=second["notice"]["id"], feedback="改一下")
     assert twice["already_confirmed"] and twice["notice"]["feedback"] == "已安排人员值守"
     await asyncio.sleep(0.2)
     assert len(of(zhang.events, "notice.confirmed")) == 1 and len(of(zhang.events, "notice.read")) == 1
@@ -107,8 +107,8 @@ async def test_inbox_open_and_confirm_with_feedback(connect):
     inbox = await zhao.request("notice.list")
     assert inbox["unread"] == 0 and inbox["notices"][0]["confirmed_at"]
     assert (await li.request("notice.list"))["unread"] == 2
-    older = await zhao.request("notice.list", before=second["notice"], limit=5)
-    assert [n["id"] for n in older["notices"]] == [first["notice"]]
+    older = await zhao.request("notice.list", before=second["notice"]["id"], limit=5)
+    assert [n["id"] for n in older["notices"]] == [first["notice"]["id"]]
 
 
 async def test_status_rolls_up_by_unit_and_lists_the_pending(connect):
@@ -116,10 +116,10 @@ async def test_status_rolls_up_by_unit_and_lists_the_pending(connect):
     ack = await sent(zhang, WIDE, require_confirm=True)
     assert ack["recipients"] == 5
     zhao, qian = await connect(ZHAO), await connect(QIAN)
-    await zhao.request("notice.confirm", notice=ack["notice"])
-    await qian.request("notice.open", notice=ack["notice"])
+    await zhao.request("notice.confirm", notice=ack["notice"]["id"])
+    await qian.request("notice.open", notice=ack["notice"]["id"])
 
-    status = await zhang.request("notice.status", notice=ack["notice"])
+    status = await zhang.request("notice.status", notice=ack["notice"]["id"])
     assert status["totals"] == {"recipients": 5, "read": 2, "confirmed": 1, "pending": 4}
     rollup = {r["path"]: r for r in status["rollup"]}
     assert list(rollup) == ["3308", "330802", "330802001", "330802001001"]
@@ -139,23 +139,28 @@ async def test_status_rolls_up_by_unit_and_lists_the_pending(connect):
     assert by_name["孙八"]["enterprise"]["credit_code"] == sample.ENTERPRISE_A
     assert by_name["钱七"]["read_at"] and by_name["王五"]["read_at"] is None
 
-    page = await zhang.request("notice.status", notice=ack["notice"], offset=2, limit=2)
+    page = await zhang.request("notice.status", notice=ack["notice"]["id"], offset=2, limit=2)
     assert [i["person"]["name"] for i in page["pending"]["items"]] == ["李四", "钱七"]
-    town = await zhang.request("notice.status", notice=ack["notice"], under=sample.TOWN)
+    town = await zhang.request("notice.status", notice=ack["notice"]["id"], under=sample.TOWN)
     assert town["pending"]["total"] == 2 and [r["path"] for r in town["rollup"]] == ["330802001",
                                                                                      "330802001001"]
-    shallow = await zhang.request("notice.status", notice=ack["notice"], depth=2)
+    shallow = await zhang.request("notice.status", notice=ack["notice"]["id"], depth=2)
     assert [r["path"] for r in shallow["rollup"]] == ["3308", "330802"]
+    # depth counts levels below `under` (it was an absolute level: 1 under a county gave nothing)
+    county = await zhang.request("notice.status", notice=ack["notice"]["id"], under="330802", depth=1)
+    assert [r["path"] for r in county["rollup"]] == ["330802", "330802001"]
+    deep = await zhang.request("notice.status", notice=ack["notice"]["id"], under=sample.TOWN, depth=4)
+    assert [r["path"] for r in deep["rollup"]] == ["330802001", "330802001001"]
 
     # the same over HTTP, for the sender and for an admin; a recipient may not look
-    code, _, body = await http_get(connect, zhang, f"/api/v1/notices/{ack['notice']}/status?limit=2")
+    code, _, body = await http_get(connect, zhang, f"/api/v1/notices/{ack['notice']['id']}/status?limit=2")
     assert code == 200
     over_http = json.loads(body)
     assert over_http["totals"] == status["totals"] and over_http["rollup"] == status["rollup"]
     assert len(over_http["pending"]["items"]) == 2
     admin = await connect(ADMIN)
-    assert (await http_get(connect, admin, f"/api/v1/notices/{ack['notice']}/status"))[0] == 200
-    code, _, body = await http_get(connect, qian, f"/api/v1/notices/{ack['notice']}/status")
+    assert (await http_get(connect, admin, f"/api/v1/notices/{ack['notice']['id']}/status"))[0] == 200
+    code, _, body = await http_get(connect, qian, f"/api/v1/notices/{ack['notice']['id']}/status")
     assert code == 403 and json.loads(body)["error"]["code"] == "forbidden"
     assert (await http_get(connect, zhang, "/api/v1/notices/999999/status"))[0] == 404
 
@@ -164,8 +169,8 @@ async def test_pending_csv_export(connect):
     zhang = await connect(ZHANG)
     ack = await sent(zhang, WIDE, require_confirm=True)
     zhao = await connect(ZHAO)
-    await zhao.request("notice.confirm", notice=ack["notice"])
-    code, headers, body = await http_get(connect, zhang, f"/api/v1/notices/{ack['notice']}/pending.csv")
+    await zhao.request("notice.confirm", notice=ack["notice"]["id"])
+    code, headers, body = await http_get(connect, zhang, f"/api/v1/notices/{ack['notice']['id']}/pending.csv")
     assert code == 200 and headers["Content-Type"].startswith("text/csv")
     assert body.startswith(b"\xef\xbb\xbf")   # the BOM Excel needs to read UTF-8
     rows = list(csv.reader(io.StringIO(body.decode("utf-8-sig"))))
@@ -175,7 +180,7 @@ async def test_pending_csv_export(connect):
     assert by_name["钱七"][1:4] == [QIAN, "网格员", "府山村"]
     assert by_name["孙八"][4:6] == ["衢州元立金属制品有限公司", sample.ENTERPRISE_A]
     qian = await connect(QIAN)
-    assert (await http_get(connect, qian, f"/api/v1/notices/{ack['notice']}/pending.csv"))[0] == 403
+    assert (await http_get(connect, qian, f"/api/v1/notices/{ack['notice']['id']}/pending.csv"))[0] == 403
 
 
 async def test_retry_returns_the_original_ack(connect, im_server):
@@ -202,9 +207,9 @@ async def test_only_recipients_open_and_only_holders_send(connect):
     zhang, qian = await connect(ZHANG), await connect(QIAN)
     ack = await sent(zhang, sample.VILLAGE_A + "-SJ", require_confirm=True)   # 赵六 only
     for op in ("notice.open", "notice.confirm"):
-        denied = await qian.call(op, notice=ack["notice"])
+        denied = await qian.call(op, notice=ack["notice"]["id"])
         assert denied["error"]["code"] == "forbidden"
-    assert (await qian.call("notice.status", notice=ack["notice"]))["error"]["code"] == "forbidden"
+    assert (await qian.call("notice.status", notice=ack["notice"]["id"]))["error"]["code"] == "forbidden"
     assert (await qian.call("notice.open", notice=999999))["error"]["code"] == "not_found"
     li = await connect(LI)   # a former holder cannot send as the post
     refused = await li.call("notice.send", client_msg_id="x", as_post=JZ, selector=RIVER_CHIEFS,
@@ -238,7 +243,7 @@ async def test_ten_thousand_recipients(connect, im_server):
     elapsed = time.perf_counter() - started
     print(f"\nnotice to 10,000 recipients committed in {elapsed * 1000:.0f} ms")
     assert ack["recipients"] == 10_000
-    status = await zhang.request("notice.status", notice=ack["notice"], limit=1)
+    status = await zhang.request("notice.status", notice=ack["notice"]["id"], limit=1)
     assert status["totals"]["pending"] == 10_000
     assert [(r["path"], r["recipients"]) for r in status["rollup"]][-1] == ("330802001002", 10_000)
 

@@ -32,7 +32,7 @@ async def test_chinese_substring_is_found_with_snippet(connect):
     result = await li.request("search", query="河长制")
     assert result["query"] == "河长制"
     [match] = result["matches"]
-    assert match["message"] == sent["message"] and match["conversation"] == conversation
+    assert match["message"] == sent["message"]["id"] and match["conversation"] == conversation
     assert match["seq"] == 2 and match["sender"]["name"] == "张三" and match["type"] == "text"
     assert match["snippet"] == "全面推行河长制工作"
     start, end = match["highlight"]
@@ -73,10 +73,10 @@ async def test_recalled_and_edited_messages(connect):
     conversation = await direct(zhang, li)
     recalled = await send(zhang, conversation, "河长制草稿 (发错了)", "r")
     edited = await send(zhang, conversation, "旧的提法: 湖长制", "e")
-    await zhang.request("msg.recall", message=recalled["message"])
+    await zhang.request("msg.recall", message=recalled["message"]["id"])
     assert await found(li, "河长制") == []
     assert await found(li, "草稿") == []  # the short-query path hides it too
-    await zhang.request("msg.edit", message=edited["message"], content={"text": "新的提法: 林长制"})
+    await zhang.request("msg.edit", message=edited["message"]["id"], content={"text": "新的提法: 林长制"})
     assert await found(li, "湖长制") == []
     assert await found(li, "林长制") == ["新的提法: 林长制"]
 
@@ -107,7 +107,7 @@ async def test_query_syntax_never_breaks_the_search(connect):
     await send(zhang, conversation, "普通消息", "y")
     for query in AWKWARD:
         result = await li.request("search", query=query)
-        expected = [sent["message"]] if query in text else []
+        expected = [sent["message"]["id"]] if query in text else []
         assert [match["message"] for match in result["matches"]] == expected, query
     assert "messages" in (await li.request("conv.history", conversation=conversation))
     refused = await li.call("search", query="\u0000abc")
