@@ -26,10 +26,11 @@ async def test_an_http_send_reaches_the_conversation_and_a_retry_is_a_duplicate(
             "content": {"text": "来自集成系统的消息"}}
     status, ack = await post(connect, "/api/v1/messages", body, zhang.token)
     assert status == 201, ack
-    assert ack["conversation"] == conversation and ack["seq"] == 1 and "duplicate" not in ack
+    assert ack["message"]["conversation"] == conversation and ack["message"]["seq"] == 1
+    assert "duplicate" not in ack
     for client in (li, zhang):  # the recipient and the sender's own devices
         [event] = await client.wait_events(lambda e: e.get("ev") == "message.new")
-        assert event["data"]["message"]["id"] == ack["message"]
+        assert event["data"]["message"] == ack["message"]
         assert event["data"]["message"]["content"] == {"text": "来自集成系统的消息"}
         assert event["data"]["message"]["sender"]["id"] == zhang.person_id
 
@@ -42,7 +43,7 @@ async def test_an_http_send_reaches_the_conversation_and_a_retry_is_a_duplicate(
                                       .where(m.Message.conversation_id == conversation))
     assert stored == 1
     history = await li.request("conv.history", conversation=conversation)
-    assert [msg["id"] for msg in history["messages"]] == [ack["message"]]
+    assert [msg["id"] for msg in history["messages"]] == [ack["message"]["id"]]
 
 
 async def test_http_send_refusals_are_the_websocket_errors_as_json(connect):
@@ -82,14 +83,14 @@ async def test_an_http_notice_reaches_its_recipients_once_and_is_audited(im_serv
     assert status == 201, ack
     assert ack["recipients"] == 2
     [event] = await zhao.wait_events(lambda e: e.get("ev") == "notice.new")
-    assert event["data"]["notice"]["id"] == ack["notice"]
+    assert event["data"]["notice"] == ack["notice"]
     assert event["data"]["notice"]["sender_post"]["code"] == JZ
     status, again = await post(connect, "/api/v1/notices", body, zhang.token)
     assert (status, again) == (200, {**ack, "duplicate": True})
     assert len((await zhao.request("notice.list"))["notices"]) == 1
     async with im_server.app[SESSIONS]() as session:
         entries = (await session.execute(select(AuditEntry).where(AuditEntry.action == "notice.send"))).scalars().all()
-    assert [(e.actor_id, e.target) for e in entries] == [(zhang.person_id, f"notice:{ack['notice']}")]
+    assert [(e.actor_id, e.target) for e in entries] == [(zhang.person_id, f"notice:{ack['notice']['id']}")]
     assert entries[0].remote == "127.0.0.1"
 
     # the sender's own post: nobody but the sender, who is left out
