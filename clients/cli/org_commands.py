@@ -13,41 +13,51 @@ import time
 from contextlib import asynccontextmanager
 
 from clients.cli.common import settings_from
+from clients.cli.org_describe import describe_item
 from orgchart.infra import migrate
 from orgchart.infra.db import create_engine, session_maker
 
 
 def register(commands) -> None:
-    parser = commands.add_parser("org", help="the directory: import, export, generate, resolve, search")
-    actions = parser.add_subparsers(dest="org_action", required=True, metavar="ACTION")
+    parser = commands.add_parser("org", help="组织目录: 导入、导出、生成、选择器解析、搜索",
+                                 description="组织目录 (直接读写 --database-url 指定的数据库)")
+    actions = parser.add_subparsers(dest="org_action", required=True, metavar="操作", title="操作")
 
-    p = actions.add_parser("import", help="import a directory file (JSON, JSON Lines, CSV dir or zip)")
-    p.add_argument("file")
+    p = actions.add_parser("import", help="导入目录文件 (JSON、JSON Lines、CSV 目录或 zip)",
+                           description="导入目录文件: 先校验全部行, 有任何一行错误则不写入任何数据")
+    p.add_argument("file", metavar="文件", help="*.json、*.jsonl、*.zip 或 CSV 文件所在目录")
     p.set_defaults(run=_sync(import_command))
 
-    p = actions.add_parser("export", help="export the whole directory to a file")
-    p.add_argument("file", help="*.json, *.jsonl, *.zip or a directory for CSV files")
+    p = actions.add_parser("export", help="把整个目录导出到文件", description="把整个目录导出到文件 (可再导入)")
+    p.add_argument("file", metavar="文件", help="*.json、*.jsonl、*.zip 或用于存放 CSV 文件的目录")
     p.set_defaults(run=_sync(export_command))
 
-    p = actions.add_parser("generate", help="write a synthetic directory (city or province preset)")
-    p.add_argument("file", help="output: *.json, *.jsonl, *.zip or a directory for CSV files")
-    p.add_argument("--preset", choices=["city", "province"], default="city")
-    p.add_argument("--seed", type=int, default=2020)
+    p = actions.add_parser("generate", help="生成一份模拟目录 (市或省规模)",
+                           description="生成一份模拟目录文件 (市或省规模), 供测试和演示")
+    p.add_argument("file", metavar="文件", help="输出: *.json、*.jsonl、*.zip 或用于存放 CSV 文件的目录")
+    p.add_argument("--preset", choices=["city", "province"], default="city",
+                   help="规模: city (一个市) 或 province (一个省); 默认 city")
+    p.add_argument("--seed", type=int, default=2020, metavar="种子", help="随机种子 (默认 2020), 相同种子生成相同目录")
     p.set_defaults(run=generate_command)
 
-    p = actions.add_parser("resolve", help="resolve a post selector (see docs/selectors.md)")
-    p.add_argument("selector")
-    p.add_argument("--offset", type=int, default=0)
-    p.add_argument("--limit", type=int, default=20)
-    p.add_argument("--as-of", type=dt.date.fromisoformat, help="holders on this date (YYYY-MM-DD)")
-    p.add_argument("--json", action="store_true", help="print the JSON answer")
+    p = actions.add_parser("resolve", help="解析岗位选择器, 列出选中的岗位和企业 (见 docs/selectors.md)",
+                           description="解析岗位选择器, 列出选中的岗位、在岗人员和企业 (语法见 docs/selectors.md)")
+    p.add_argument("selector", metavar="选择器", help="例如 \"dept:税务局 title:局长 level:county\"")
+    p.add_argument("--offset", type=int, default=0, metavar="起始", help="跳过前多少项 (翻页, 默认 0)")
+    p.add_argument("--limit", type=int, default=20, metavar="条数", help="最多列出多少项 (默认 20)")
+    p.add_argument("--as-of", type=dt.date.fromisoformat, metavar="日期",
+                   help="按该日期的在岗人员 (YYYY-MM-DD, 默认今天)")
+    p.add_argument("--json", action="store_true", help="输出 JSON (供程序使用)")
     p.set_defaults(run=_sync(resolve_command))
 
-    p = actions.add_parser("search", help="search by name, full pinyin or initials")
-    p.add_argument("query")
-    p.add_argument("--kind", choices=["unit", "person", "post", "enterprise"])
-    p.add_argument("--under", help="only below this unit code")
-    p.add_argument("--limit", type=int, default=20)
+    p = actions.add_parser("search", help="按名称、全拼或首字母搜索单位、人员、岗位和企业",
+                           description="按名称、全拼、首字母或代码前缀搜索单位、人员、岗位和企业")
+    p.add_argument("query", metavar="关键词", help="例如 衢州、quzhou、qzs 或 河长")
+    p.add_argument("--kind", choices=["unit", "person", "post", "enterprise"],
+                   help="只搜一类: unit (单位)、person (人员)、post (岗位) 或 enterprise (企业)")
+    p.add_argument("--under", metavar="区划代码", help="只搜该单位 (行政区划代码) 以下")
+    p.add_argument("--limit", type=int, default=20, metavar="条数", help="最多多少条 (默认 20)")
+    p.add_argument("--json", action="store_true", help="输出 JSON (供程序使用)")
     p.set_defaults(run=_sync(search_command))
 
 
@@ -129,17 +139,8 @@ async def resolve_command(args: argparse.Namespace) -> int:
     if result.empty:
         print("(选择器没有匹配到任何岗位或企业)")
     for item in answer.get("items", []):
-        print("  " + _describe(item))
+        print("  " + describe_item(item))
     return 0
-
-
-def _describe(item: dict) -> str:
-    if "credit_code" in item:
-        return f"[企业] {item['credit_code']} {item.get('name', '')}"
-    unit = item.get("unit") or {}
-    unit_name = unit.get("name", "") if isinstance(unit, dict) else str(unit)
-    holders = "、".join(h.get("name", "") for h in item.get("holders", [])) or "空缺"
-    return f"[岗位] {item.get('code')} {unit_name} {item.get('title', '')}: {holders}"
 
 
 async def search_command(args: argparse.Namespace) -> int:
@@ -147,7 +148,13 @@ async def search_command(args: argparse.Namespace) -> int:
 
     async with _sessions(args) as sessions, sessions() as session:
         hits = await search(session, args.query, kind=args.kind, under=args.under, limit=args.limit)
+    if args.json:
+        if not hits:
+            print("没有找到匹配的结果", file=sys.stderr)  # stdout stays valid JSON for scripts
+        _print_json(hits)
+        return 0
     if not hits:
-        print("没有找到匹配的结果", file=sys.stderr)  # stdout stays valid JSON for scripts
-    _print_json(hits)
+        print("没有找到匹配的结果")
+    for hit in hits:
+        print("  " + describe_item(hit))
     return 0

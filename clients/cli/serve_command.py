@@ -11,13 +11,14 @@ from orgchart.infra.logs import configure_logging
 
 
 def register(commands) -> None:
-    parser = commands.add_parser("serve", help="run the server (migrations applied first)")
-    parser.add_argument("--host", help="listen address (default 127.0.0.1)")
-    parser.add_argument("--port", type=int, help="listen port (default 8080)")
-    parser.add_argument("--redis-url", help="Redis shared by several nodes (bus and presence); "
-                        "without it, one node with an in-process bus")
+    parser = commands.add_parser("serve", help="运行服务器 (先执行数据库迁移)",
+                                 description="运行服务器: 先执行数据库迁移, 空数据库首次启动时载入演示目录")
+    parser.add_argument("--host", metavar="地址", help="监听地址 (默认 127.0.0.1)")
+    parser.add_argument("--port", type=int, metavar="端口", help="监听端口 (默认 8080)")
+    parser.add_argument("--redis-url", metavar="URL", help="多个节点共用的 Redis (消息总线和在线状态); "
+                        "不指定时为单节点, 使用进程内总线")
     parser.add_argument(
-        "--no-demo", action="store_true", help="do not load the demo directory into an empty database"
+        "--no-demo", action="store_true", help="空数据库首次启动时不载入演示目录"
     )
     parser.set_defaults(run=run)
 

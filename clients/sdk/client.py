@@ -48,6 +48,7 @@ from clients.sdk.frames import (
     encode_request,
 )
 from clients.sdk.http import HttpApi
+from clients.sdk.inbox import InboxMethods
 from clients.sdk.stream import EventStream
 
 log = logging.getLogger(__name__)
@@ -62,7 +63,7 @@ IDEMPOTENT = frozenset({
 RETRYABLE = (ConnectionLost, RequestTimeout, RateLimited)
 
 
-class ZhengdingClient:
+class ZhengdingClient(InboxMethods):
     """An async client of one Zhengding server for one user. Not thread-safe; one event loop."""
 
     def __init__(self, base_url: str, *, token: str | None = None,
@@ -316,28 +317,6 @@ class ZhengdingClient:
         if before_seq is not None:
             args["before_seq"] = before_seq
         return (await self.request("conv.history", **args))["messages"]
-
-    # --- notices -------------------------------------------------------------------------------
-
-    async def send_notice(self, *, as_post: str, selector: str, title: str, body: str,
-                          require_confirm: bool = False, urgent: bool = False,
-                          client_msg_id: str | None = None, **extra: Any) -> dict[str, Any]:
-        """Send a notice from a post you hold to the posts a selector picks (retried safely)."""
-        args: dict[str, Any] = {"as_post": as_post, "selector": selector, "title": title, "body": body,
-                                "client_msg_id": client_msg_id or uuid.uuid4().hex, **extra}
-        if require_confirm:
-            args["require_confirm"] = True
-        if urgent:
-            args["urgent"] = True
-        return await self.call("notice.send", args, retry=True)
-
-    async def notice_status(self, notice: int, *, under: str | None = None, offset: int = 0,
-                            limit: int = 50) -> dict[str, Any]:
-        """Totals, the roll-up by org unit and a page of who is still pending (senders, admins)."""
-        args: dict[str, Any] = {"notice": notice, "offset": offset, "limit": limit}
-        if under:
-            args["under"] = under
-        return await self.request("notice.status", **args)
 
     # --- the connection ------------------------------------------------------------------------
 

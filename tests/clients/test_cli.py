@@ -12,7 +12,8 @@ import stat
 
 import pytest
 
-from clients.cli import messaging_commands
+from clients.cli import account_commands, session
+from clients.cli.describe import describe_event
 from clients.cli.main import main
 from im_server.handlers import HANDLERS
 from im_server.keys import MESSAGING
@@ -28,8 +29,8 @@ def home(tmp_path, monkeypatch):
     """Credentials go to a private HOME; the password prompt answers by itself."""
     monkeypatch.setenv("HOME", str(tmp_path))
     monkeypatch.delenv("XDG_CONFIG_HOME", raising=False)
-    monkeypatch.delenv(messaging_commands.SERVER_ENV, raising=False)
-    monkeypatch.setattr(messaging_commands.getpass, "getpass", lambda prompt="": PASSWORD)
+    monkeypatch.delenv(session.SERVER_ENV, raising=False)
+    monkeypatch.setattr(account_commands.getpass, "getpass", lambda prompt="": PASSWORD)
     return tmp_path
 
 
@@ -46,12 +47,12 @@ async def test_login_stores_the_token_privately(base_url, home, capsys, monkeypa
     assert stored["default"] == base_url and stored["servers"][base_url]["token"]
     assert PASSWORD not in path.read_text(encoding="utf-8")
 
-    monkeypatch.setattr(messaging_commands.getpass, "getpass", lambda prompt="": "wrong-password")
+    monkeypatch.setattr(account_commands.getpass, "getpass", lambda prompt="": "wrong-password")
     assert await cli("login", "--server", base_url, "--mobile", ZHANG) == 1
     assert "手机号或密码错误" in capsys.readouterr().err
 
     monkeypatch.setattr("sys.stdin", io.StringIO(PASSWORD + "\n"))
-    monkeypatch.setenv(messaging_commands.SERVER_ENV, base_url)
+    monkeypatch.setenv(session.SERVER_ENV, base_url)
     assert await cli("login", "--mobile", LI, "--password-stdin") == 0
     assert "李四" in capsys.readouterr().out
 
@@ -85,8 +86,11 @@ async def test_send_to_a_person_a_post_and_a_conversation(base_url, sdk, capsys)
 async def test_commands_need_a_login(base_url, capsys):
     assert await cli("send", "--server", base_url, "--to", "person:2", "x") == 1
     assert "尚未登录" in capsys.readouterr().err
-    assert await cli("tail") == 1
-    assert "--server" in capsys.readouterr().err
+    for argv in (["send", "--to", "person:2", "x"], ["tail"], ["notice", "list"], ["conv", "list"],
+                 ["notice", "confirm", "1"], ["conv", "history", "1"]):
+        assert await cli(*argv) == 1, argv  # no server given, none saved: still "log in first"
+        err = capsys.readouterr().err
+        assert "尚未登录, 请先登录: zhengding login --server" in err and "Traceback" not in err, err
 
 
 async def test_logout_revokes_the_token(base_url, capsys):
@@ -197,10 +201,9 @@ def test_tail_lines_for_notices_and_dings_are_readable():
 
     notice = {"id": 7, "title": "防汛通知", "sender": {"id": 1, "name": "王建国"},
               "sender_post": {"code": "X", "title": "局长"}, "require_confirm": True, "urgent": True}
-    line = messaging_commands.describe_event(Event("notice.new", 12, {"notice": notice}))
+    line = describe_event(Event("notice.new", 12, {"notice": notice}))
     assert line.endswith("#12 通知 7[DING][需确认] «防汛通知» 来自 王建国(局长)")
-    ding = messaging_commands.describe_event(Event("ding", 13, {"kind": "notice", "notice": notice,
-                                                                "attempt": 1}))
+    ding = describe_event(Event("ding", 13, {"kind": "notice", "notice": notice, "attempt": 1}))
     assert ding.endswith("[DING] 通知 7 «防汛通知» 请尽快处理")
-    moved = messaging_commands.describe_event(Event("notice.transferred", 14, {"notice": notice}))
+    moved = describe_event(Event("notice.transferred", 14, {"notice": notice}))
     assert "通知 7 已随岗位交接转给继任者" in moved
