@@ -18,6 +18,9 @@ from clients.cli.session import (
 )
 from clients.sdk import AuthError, ZhengdingClient
 
+#: The directory's roles as users call them.
+ROLE_LABELS = {"official": "政府工作人员", "enterprise": "企业用户", "bot": "机器人", "admin": "管理员"}
+
 
 def register(commands: Any) -> None:
     p = commands.add_parser("login", help="登录服务器并保存令牌", description="登录服务器并保存令牌 "
@@ -45,7 +48,7 @@ async def login_command(args: argparse.Namespace) -> int:
     data["default"] = server
     path = save_credentials(data)
     person = answer["person"]
-    print(f"已登录 {server}: {person['name']} (编号 {person['id']}, 角色 {person['role']}), "
+    print(f"已登录 {server}: {person['name']} (编号 {person['id']}, 角色 {ROLE_LABELS.get(person['role'], person['role'])}), "
           f"令牌有效期至 {beijing(answer['expires_at'])}; 凭据保存在 {path}")
     return 0
 

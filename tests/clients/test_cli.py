@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import io
 import json
+import re
 import stat
 
 import pytest
@@ -40,7 +41,9 @@ async def cli(*argv: str) -> int:
 
 async def test_login_stores_the_token_privately(base_url, home, capsys, monkeypatch):
     assert await cli("login", "--server", base_url, "--mobile", ZHANG) == 0
-    assert "已登录" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "已登录" in out and "张三" in out and "角色 政府工作人员" in out, out
+    assert re.search(r"令牌有效期至 \d{4}-\d\d-\d\d \d\d:\d\d:\d\d;", out), out  # Beijing time
     path = home / ".config" / "zhengding" / "credentials.json"
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     stored = json.loads(path.read_text(encoding="utf-8"))
