@@ -58,19 +58,34 @@ def display_width(text: str) -> int:
     return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
 
 
+_WIDE = "\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef"
+_TOKENS = re.compile(rf"\s+|[{_WIDE}]|[^\s{_WIDE}]+")
+
+
+def _words(text: str) -> list[str]:
+    """Unbreakable pieces: a break may fall at a space or between two Chinese characters, not
+    between Latin text and the Chinese character next to it (``conv:<会话id>`` stays whole)."""
+    words: list[str] = []
+    for token in _TOKENS.findall(" ".join(text.split())):
+        wide = display_width(token) == 2 * len(token)
+        if words and not token.isspace() and not words[-1].isspace():
+            previous_wide = display_width(words[-1][-1]) == 2
+            if not (wide and previous_wide):
+                words[-1] += token
+                continue
+        words.append(token)
+    return words
+
+
 def wrap(text: str, width: int) -> list[str]:
-    """Wrap by terminal columns, breaking at spaces or between Chinese characters."""
-    tokens = re.findall(r"\s+|[\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef]|[^\s\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef]+",
-                        " ".join(text.split()))
+    """Wrap by terminal columns (a Chinese character takes two)."""
     lines, line = [], ""
-    for token in tokens:
-        if token.isspace():
-            token = " "
-        if line and display_width(line + token) > width:
+    for word in _words(text):
+        if line and display_width(line + word) > width:
             lines.append(line.rstrip())
-            line = "" if token == " " else token
+            line = "" if word.isspace() else word
         else:
-            line += token
+            line += word
     if line.strip():
         lines.append(line.rstrip())
     return lines or [""]

@@ -104,6 +104,19 @@ async def test_logout_revokes_the_token(base_url, capsys):
     assert "尚未登录" in capsys.readouterr().err
 
 
+async def test_a_revoked_token_asks_to_log_in_again(base_url, home, capsys):
+    assert await cli("login", "--server", base_url, "--mobile", ZHANG) == 0
+    saved = session.credentials_path().read_text(encoding="utf-8")
+    assert await cli("logout") == 0  # revoked on the server …
+    session.credentials_path().write_text(saved, encoding="utf-8")  # … but still on disk
+    capsys.readouterr()
+    for argv in (["send", "--to", "person:2", "x"], ["notice", "list"], ["conv", "list"]):
+        assert await cli(*argv) == 1
+        err = capsys.readouterr().err
+        assert f"请重新登录: zhengding login --server {base_url} --mobile 手机号" in err, err
+        assert "Traceback" not in err
+
+
 async def test_tail_prints_one_line_per_event_and_resumes_after_a_drop(base_url, sdk, im_server, capsys):
     zhang = await sdk(ZHANG)
     assert await cli("login", "--server", base_url, "--mobile", LI) == 0

@@ -14,7 +14,7 @@ import pytest
 from clients.cli.beijing import beijing, parse_time
 from clients.cli.describe import describe_event
 from clients.cli.main import BROKEN_PIPE_STATUS, build_parser, main
-from clients.cli.zh_argparse import display_width, translate_error
+from clients.cli.zh_argparse import display_width, translate_error, wrap
 from clients.sdk import Event
 from tests.clients.test_cli import LI, ZHANG, cli, home  # noqa: F401  (home: autouse fixture)
 from tests.clients.test_sdk import collect
@@ -63,6 +63,10 @@ def test_help_columns_line_up_with_chinese_metavars(capsys):
     columns = {display_width(found.group(0)) for line in lines
                if (found := re.match(r"  \S.*?\S {2,}", line))}
     assert len(columns) == 1, lines  # every option's help starts in the same terminal column
+    assert wrap("一二三四五六七八九十一二", 10) == ["一二三四五", "六七八九十", "一二"]  # 2 columns each
+    # a break between Chinese characters or at a space, never between "<" and the character after it
+    assert wrap("例如 --to conv:5 或 post:<岗位代码>", 16) == ["例如 --to conv:5", "或 post:<岗位代", "码>"]
+    assert wrap("post:<岗位代码>", 7) == ["post:<岗", "位代码>"]
 
 
 def test_argparse_errors_are_chinese(capsys):
