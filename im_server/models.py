@@ -120,6 +120,11 @@ class Event(Base):
     #: The event as sent to clients (JSON text), shared by all its recipients.
     payload: Mapped[str] = mapped_column(Text)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), index=True)
+    #: What the event is about, for the read rule and the current state at replay time
+    #: (im_server.replay_rules): set by the committer from the event's data.
+    conversation_id: Mapped[int | None] = mapped_column(Integer)
+    message_id: Mapped[int | None] = mapped_column(BigInteger().with_variant(Integer, "sqlite"))
+    notice_id: Mapped[int | None] = mapped_column(Integer)
 
 
 class Inbox(Base):
@@ -133,6 +138,18 @@ class Inbox(Base):
     person_id: Mapped[int] = mapped_column(Integer, primary_key=True)
     event_id: Mapped[int] = mapped_column(
         BigInteger().with_variant(Integer, "sqlite"), primary_key=True, index=True)
+
+
+class AnnouncedHolder(Base):
+    """Who was last announced as holding a post that is a member of conversations: the state
+    rotations are computed against (im_server.rotation). The current holders minus these got
+    ``conversation.new``; these minus the current holders get ``conversation.removed``. Seeded
+    when a conversation gets a post member; no foreign keys (written only by committer jobs)."""
+
+    __tablename__ = "announced_holders"
+
+    post_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    person_id: Mapped[int] = mapped_column(Integer, primary_key=True)
 
 
 class Notice(Base):

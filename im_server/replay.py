@@ -7,6 +7,8 @@ is retained — or newer than anything committed — gets an explicit ``sync.res
 
 The first page of every client resuming at about the same time is read in one statement
 (:attr:`Messaging.replay_pages`); only a client with more than a page missed reads on alone.
+Every page goes through :mod:`im_server.replay_rules` first: what the person may read *now*,
+each message as it is now. An event left out still moves the position on.
 """
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ import json
 
 from im_server.delivery.connection import Connection, text_frame
 from im_server.protocol import encode_event
+from im_server.replay_rules import apply as apply_replay_rules
 from im_server.runtime import REPLAY_PAGE, Messaging
 from im_server.stores.inbox import Resume, next_page
 
@@ -25,7 +28,7 @@ async def replay(rt: Messaging, connection: Connection, cursor: int | None) -> N
         return
     found = await rt.replay_pages.load(Resume(connection.person_id, cursor, horizon))
     assert found is not None  # every request gets its page, empty or not
-    pruned, rows = found
+    pruned, page = found
     if cursor < pruned or cursor > horizon:
         rt.metrics.replayed("resync", _go_live(connection, horizon, "resync", requested=cursor, oldest=pruned))
         return
@@ -33,21 +36,23 @@ async def replay(rt: Messaging, connection: Connection, cursor: int | None) -> N
     while True:
         # a page goes out in one write: in a reconnect storm that is one system call per
         # client instead of one per missed event
-        frames = [text_frame(encode_event(position, kind, payload).encode()) for position, kind, payload in rows]
-        rt.metrics.replay_page(kind for _position, kind, _payload in rows)
-        if rows:
-            connection.last_position = rows[-1][0]
-        if len(rows) < REPLAY_PAGE:
+        frames = [text_frame(encode_event(position, kind, payload).encode()) for position, kind, payload in page.rows]
+        rt.metrics.replay_page(kind for _position, kind, _payload in page.rows)
+        if page.last is not None:  # past what was left out too: it is not owed later
+            connection.last_position = page.last
+        if not page.full:
             rt.metrics.replayed("caught_up", _go_live(connection, max(connection.last_position, horizon),
                                                        "caught_up", frames))
             return
-        connection.send(b"".join(frames))
+        if frames:
+            connection.send(b"".join(frames))
         if connection.closed:
             return
         await connection.drained()  # let the socket take it before reading more
         async with rt.engine.connect() as conn:
-            rows = await next_page(conn, connection.person_id, connection.last_position, horizon,
-                                   REPLAY_PAGE)
+            stored = await next_page(conn, connection.person_id, connection.last_position, horizon,
+                                     REPLAY_PAGE)
+            [page] = await apply_replay_rules(conn, [(connection.person_id, stored)], REPLAY_PAGE)
 
 
 def _go_live(connection: Connection, position: int, state: str, before: list[bytes] | None = None,

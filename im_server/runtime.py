@@ -22,8 +22,10 @@ from im_server.metrics import Metrics
 from im_server.notifier import Notifier, OutboxNotifier
 from im_server.presence import Presence, make_presence
 from im_server.protocol.ratelimit import TokenBucket
+from im_server.replay_rules import Page
+from im_server.replay_rules import apply as apply_replay_rules
 from im_server.scheduler import PeriodicJob, Scheduler
-from im_server.stores.inbox import Resume, Row, first_pages
+from im_server.stores.inbox import Resume, first_pages
 from orgchart.infra.batching import BatchLoader
 from orgchart.infra.config import Settings
 from orgchart.service.accounts import AccountService
@@ -64,7 +66,7 @@ class Messaging:
     #: Token → viewer for websocket authentication, many tokens per query.
     token_viewers: BatchLoader[str, Viewer] = field(init=False)
     #: The retention floor and first replay page of each resuming client, many per query.
-    replay_pages: BatchLoader[Resume, tuple[int, list[Row]]] = field(init=False)
+    replay_pages: BatchLoader[Resume, tuple[int, Page]] = field(init=False)
     #: Short garbage-collector passes with thousands of sockets (see im_server.gc_policy).
     gc_policy: GcPolicy = field(init=False)
     #: With several nodes (Redis): is media_dir really shared? (None on a single node.)
@@ -88,10 +90,13 @@ class Messaging:
     async def _viewers_for_tokens(self, tokens: list[str]) -> dict[str, Viewer]:
         return await self.accounts.viewers_for_tokens(tokens)
 
-    async def _first_pages(self, wanted: list[Resume]) -> dict[Resume, tuple[int, list[Row]]]:
+    async def _first_pages(self, wanted: list[Resume]) -> dict[Resume, tuple[int, Page]]:
         async with self.engine.connect() as conn:
             pruned, pages = await first_pages(conn, wanted, REPLAY_PAGE)
-        return {resume: (pruned, rows) for resume, rows in pages.items()}
+            keys = list(pages)
+            shown = await apply_replay_rules(conn, [(key.person_id, pages[key]) for key in keys],
+                                             REPLAY_PAGE)
+        return {key: (pruned, page) for key, page in zip(keys, shown)}
 
     async def authenticate(self, token: str) -> Viewer | None:
         """The viewer of a live API token, or ``None``; concurrent calls share one query."""

@@ -82,3 +82,43 @@ async def test_nodes_starting_together_migrate_and_start_once(pg_url):
     finally:
         for engine in engines:
             await engine.dispose()
+
+
+async def test_0007_gives_logged_events_their_subject(db_url):
+    """Events logged before 0007 are filtered at replay too: their subject comes from the payload."""
+    import json
+
+    from sqlalchemy import text
+
+    engine = create_engine(db_url)
+    payloads = [
+        (1, "message.new", {"message": {"id": 7, "conversation": 3, "content": {"text": "x"}}}),
+        (2, "conversation.new", {"conversation": {"id": 4, "title": "t"}, "members": []}),
+        (3, "conversation.read", {"conversation": 5, "person": 1, "last_read_seq": 2}),
+        (4, "ding", {"kind": "message", "message": 8, "conversation": 6, "attempt": 0}),
+        (5, "notice.new", {"notice": {"id": 9, "title": "n"}}),
+        (6, "ding", {"kind": "notice", "notice": 10, "attempt": 1}),
+        (7, "notice.read", {"notice": 11, "person": 1}),
+        # the shapes of 3a365d2: objects at the top of an event
+        (8, "conversation.read", {"conversation": {"id": 12}, "person": {"id": 1}, "last_read_seq": 2}),
+        (9, "ding", {"kind": "message", "message": {"id": 13, "conversation": 14}, "attempt": 0}),
+        (10, "card.click", {"message": {"id": 15, "conversation": 16}, "action": "ok"}),
+        (11, "ding", {"kind": "notice", "notice": {"id": 17}, "attempt": 1}),
+    ]
+    try:
+        await migrate.upgrade(engine, "0006")
+        async with engine.begin() as conn:
+            for position, kind, data in payloads:
+                await conn.execute(text("INSERT INTO events (id, type, payload, created_at) "
+                                        "VALUES (:id, :type, :payload, CURRENT_TIMESTAMP)"),
+                                   {"id": position, "type": kind, "payload": json.dumps(data)})
+        await migrate.upgrade(engine)
+        async with engine.connect() as conn:
+            rows = (await conn.execute(text(
+                "SELECT id, conversation_id, message_id, notice_id FROM events ORDER BY id"))).all()
+        assert [tuple(r) for r in rows] == [(1, 3, 7, None), (2, 4, None, None), (3, 5, None, None),
+                                            (4, 6, 8, None), (5, None, None, 9), (6, None, None, 10),
+                                            (7, None, None, None), (8, 12, None, None), (9, 14, 13, None),
+                                            (10, 16, 15, None), (11, None, None, 17)]
+    finally:
+        await engine.dispose()

@@ -79,6 +79,26 @@ def _json(data: dict | str) -> str:
     return data if isinstance(data, str) else json.dumps(data, ensure_ascii=False, separators=(",", ":"))
 
 
+def _id(value: Any) -> int | None:
+    if isinstance(value, dict):
+        value = value.get("id")
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def event_subject(data: dict | str) -> tuple[int | None, int | None, int | None]:
+    """``(conversation, message, notice)`` an event is about, from its data: replay applies the
+    read rule of today to it and shows the message's current state (im_server.replay_rules).
+    A ``message`` or ``conversation`` is an id or an object with ``id`` (a message object
+    names its conversation)."""
+    if isinstance(data, str):
+        data = json.loads(data)
+    message = data.get("message")
+    conversation = _id(data.get("conversation"))
+    if conversation is None and isinstance(message, dict):
+        conversation = _id(message.get("conversation"))
+    return conversation, _id(message), _id(data.get("notice"))
+
+
 class Committer:
     def __init__(self, engine: AsyncEngine, bus: Bus, *, max_batch: int = 256,
                  metrics: Metrics | None = None) -> None:
@@ -264,8 +284,12 @@ class Committer:
         now = dt.datetime.now(dt.UTC)
         events = tuple(CommittedEvent(first + i, kind, data, to) for i, (kind, data, to) in enumerate(prepared))
         skips = [(o.skip, first + i) for i, (o, _to) in enumerate(kept) if o.skip is not None]
-        await conn.execute(insert(m.Event), [
-            {"id": e.position, "type": e.type, "payload": e.data, "created_at": now} for e in events])
+        rows = []
+        for e, (o, _to) in zip(events, kept):
+            conversation, message, notice = event_subject(o.data)
+            rows.append({"id": e.position, "type": e.type, "payload": e.data, "created_at": now,
+                         "conversation_id": conversation, "message_id": message, "notice_id": notice})
+        await conn.execute(insert(m.Event), rows)
         # The inbox rows (10,000 for one notice) go as one parameter, unpacked by the database:
         # per-row parameters would cost a protocol message (PostgreSQL) or a Python dict
         # (SQLAlchemy, SQLite) each.

@@ -97,3 +97,34 @@ async def member_rows(conn: AsyncConnection, conversation_ids: set[int],
                      .join(enterprise_members, enterprise_members.c.enterprise_id == members.c.enterprise_id)
                      .where(cid.in_(conversation_ids), members.c.member_type == "enterprise"))
     return [tuple(row) for row in (await conn.execute(direct.union_all(by_post, by_enterprise))).all()]
+
+
+async def readable(conn: AsyncConnection, people: set[int], conversation_ids: set[int],
+                   today: dt.date) -> set[tuple[int, int]]:
+    """``(person, conversation)`` for each of ``people`` who is a member of each of the
+    conversations now — :func:`membership`'s rule, for many pairs in one statement (replay)."""
+    if not people or not conversation_ids:
+        return set()
+    cid = members.c.conversation_id
+    direct = select(members.c.person_id, cid).where(
+        cid.in_(conversation_ids), members.c.member_type == "person", members.c.person_id.in_(people))
+    by_post = (select(holdings.c.person_id, cid)
+               .join(holdings, holdings.c.post_id == members.c.post_id)
+               .where(cid.in_(conversation_ids), members.c.member_type == "post",
+                      holdings.c.person_id.in_(people), current_on(today)))
+    by_enterprise = (select(enterprise_members.c.person_id, cid)
+                     .join(enterprise_members, enterprise_members.c.enterprise_id == members.c.enterprise_id)
+                     .where(cid.in_(conversation_ids), members.c.member_type == "enterprise",
+                            enterprise_members.c.person_id.in_(people)))
+    return {(person, conversation) for person, conversation in
+            (await conn.execute(union(direct, by_post, by_enterprise))).all()}
+
+
+async def held_codes(conn: AsyncConnection, people: set[int], today: dt.date) -> set[tuple[int, str]]:
+    """``(person, post code)`` of every post the people hold now."""
+    if not people:
+        return set()
+    rows = await conn.execute(select(holdings.c.person_id, om.Post.code)
+                              .join(om.Post, om.Post.id == holdings.c.post_id)
+                              .where(holdings.c.person_id.in_(people), current_on(today)))
+    return {(person, code) for person, code in rows.all()}

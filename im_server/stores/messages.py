@@ -90,3 +90,10 @@ async def set_recalled(conn: AsyncConnection, message_id: int, now: dt.datetime)
     await conn.execute(update(messages).where(messages.c.id == message_id)
                        .values(recalled_at=now, search_text=""))
     return message_json(await get(conn, message_id))
+
+
+async def current(conn: AsyncConnection, message_ids: set[int]) -> dict[int, Any]:
+    """The stored rows of several messages as they are now, by id (replay shows this state)."""
+    if not message_ids:
+        return {}
+    return {row.id: row for row in (await conn.execute(_select().where(messages.c.id.in_(message_ids)))).all()}

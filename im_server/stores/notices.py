@@ -183,6 +183,15 @@ async def get_recipient(conn: AsyncConnection, notice_id: int, person_id: int) -
         recipients.c.notice_id == notice_id, recipients.c.person_id == person_id))).first()
 
 
+async def recipient_pairs(conn: AsyncConnection, people: set[int], notice_ids: set[int]) -> set[tuple[int, int]]:
+    """``(person, notice)`` for each of ``people`` who is a recipient of each notice now."""
+    if not people or not notice_ids:
+        return set()
+    rows = await conn.execute(select(recipients.c.person_id, recipients.c.notice_id).where(
+        recipients.c.person_id.in_(people), recipients.c.notice_id.in_(notice_ids)))
+    return {(person, notice) for person, notice in rows.all()}
+
+
 def recipient_state(row: Row) -> dict[str, Any]:
     return _state_json(row)
 

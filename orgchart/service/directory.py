@@ -247,6 +247,17 @@ class DirectoryService:
             raise NotFound(f"人员 {person_id} 不存在")
         return found
 
+    async def visible_people(self, viewer: Viewer, person_ids: list[int]) -> set[int]:
+        """Which of the ids name people the viewer may see, by the rule of :meth:`person`
+        (for an external user: themselves and the holders of posts that serve enterprises)."""
+        async with self._sessions() as session:
+            found = await PersonStore(session).existing(person_ids)
+            if not viewer.enterprise_view or not found:
+                return found
+            held = await HoldingStore(session).posts_held_by(sorted(found), self._today(),
+                                                             enterprise_view=True)
+        return {p for p in found if held[p] or p == viewer.person_id}
+
     async def me(self, viewer: Viewer) -> dict[str, Any]:
         async with self._sessions() as session:
             person = await PersonStore(session).by_id(viewer.person_id)

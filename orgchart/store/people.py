@@ -26,6 +26,11 @@ class PersonStore:
         row = (await self._session.execute(select(*_COLUMNS).where(Person.id == person_id))).first()
         return dict(row._mapping) if row else None
 
+    async def existing(self, person_ids: list[int]) -> set[int]:
+        """Which of the ids name a person."""
+        query = select(Person.id).where(Person.id.in_(set(person_ids)))
+        return set((await self._session.execute(query)).scalars())
+
     async def by_mobile(self, mobile: str) -> dict[str, Any] | None:
         row = (await self._session.execute(select(*_COLUMNS).where(Person.mobile == mobile))).first()
         return dict(row._mapping) if row else None

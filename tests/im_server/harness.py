@@ -2,18 +2,32 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import itertools
 import json
 from typing import Any
 
 import aiohttp
-from sqlalchemy import update
+from sqlalchemy import insert, select, update
 
 from orgchart import models as om
 from orgchart.io.importer import import_records
 from orgchart.security import hash_password
 
 PASSWORD = "zhengding-test"
+
+
+async def rotate(sessions, post_code: str, old_mobile: str, new_mobile: str, day: dt.date) -> None:
+    """Hand a post from one holder to another on ``day`` straight in the database, as an import
+    or a date would (no admin call to hook)."""
+    async with sessions.begin() as session:
+        post = await session.scalar(select(om.Post.id).where(om.Post.code == post_code))
+        old = await session.scalar(select(om.Person.id).where(om.Person.mobile == old_mobile))
+        new = await session.scalar(select(om.Person.id).where(om.Person.mobile == new_mobile))
+        await session.execute(update(om.Holding).where(om.Holding.post_id == post, om.Holding.person_id == old,
+                                                       om.Holding.end_date.is_(None)).values(end_date=day))
+        await session.execute(insert(om.Holding).values(post_id=post, person_id=new, kind="primary",
+                                                        start_date=day))
 
 
 async def load_sample(sessions) -> None:

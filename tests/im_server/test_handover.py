@@ -3,26 +3,16 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import select, update
 
 from im_server.keys import MESSAGING
 from orgchart import models as om
 from orgchart.http.keys import SESSIONS
+from tests.im_server.harness import rotate
 from tests.orgchart import sample
 
 ZHANG, WANG, QIAN = "13800000001", "13800000003", "13800000005"
 HEAD = sample.TAX_KC + "-JZ"
-
-
-async def _rotate(sessions, post_code: str, old_mobile: str, new_mobile: str, day: dt.date) -> None:
-    async with sessions.begin() as session:
-        post = await session.scalar(select(om.Post.id).where(om.Post.code == post_code))
-        old = await session.scalar(select(om.Person.id).where(om.Person.mobile == old_mobile))
-        new = await session.scalar(select(om.Person.id).where(om.Person.mobile == new_mobile))
-        await session.execute(update(om.Holding).where(om.Holding.post_id == post, om.Holding.person_id == old,
-                                                       om.Holding.end_date.is_(None)).values(end_date=day))
-        await session.execute(insert(om.Holding).values(post_id=post, person_id=new, kind="primary",
-                                                        start_date=day))
 
 
 async def test_pending_notice_follows_the_post_to_the_successor(connect, im_server):
@@ -33,7 +23,7 @@ async def test_pending_notice_follows_the_post_to_the_successor(connect, im_serv
     done = await wang.request("notice.send", client_msg_id="n2", as_post=sample.TAX_KC + "-ZGY",
                               selector=HEAD, title="已办结的通知", body="……", require_confirm=True)
     await zhang.request("notice.confirm", notice=done["notice"]["id"])  # confirmed: stays with 张三
-    await _rotate(im_server.app[SESSIONS], HEAD, ZHANG, QIAN, dt.date.today())
+    await rotate(im_server.app[SESSIONS], HEAD, ZHANG, QIAN, dt.date.today())
     qian = await connect(QIAN)
 
     runtime = im_server.app[MESSAGING]
