@@ -96,11 +96,8 @@ class Metrics:
             registry=r)
         self._pools = _PoolCollector()
         r.register(self._pools)
-        # children looked up once: the gateway counts every frame
-        self._frames_in: dict[str, Any] = {}
-        self._replies: dict[str, Any] = {}
-        self._ws_errors: dict[str, Any] = {}
-        self._events_out: dict[str, Any] = {}
+        # label children looked up once each: the gateway counts every frame
+        self._children: dict[tuple[Any, ...], Any] = {}
 
     # --- wiring, once at start-up --------------------------------------------------------------
 
@@ -117,26 +114,24 @@ class Metrics:
 
     # --- hot paths -------------------------------------------------------------------------------
 
-    def frame_in(self, op: str) -> None:
-        child = self._frames_in.get(op)
+    def _child(self, metric: Any, *labels: str) -> Any:
+        key = (metric, *labels)
+        child = self._children.get(key)
         if child is None:
-            child = self._frames_in[op] = self.frames_in.labels(op)
-        child.inc()
+            child = self._children[key] = metric.labels(*labels)
+        return child
+
+    def frame_in(self, op: str) -> None:
+        self._child(self.frames_in, op).inc()
 
     def reply(self, op: str, code: str | None = None) -> None:
         """A reply to a request of ``op`` went out; ``code`` when it is an error."""
-        child = self._replies.get(op)
-        if child is None:
-            child = self._replies[op] = self.frames_out.labels("reply", op)
-        child.inc()
+        self._child(self.frames_out, "reply", op).inc()
         if code is not None:
             self.ws_error(code)
 
     def ws_error(self, code: str) -> None:
-        child = self._ws_errors.get(code)
-        if child is None:
-            child = self._ws_errors[code] = self.errors.labels("ws", code)
-        child.inc()
+        self._child(self.errors, "ws", code).inc()
 
     def rejected(self, reply_text: str | None) -> None:
         """The protocol core refused a frame, answering ``reply_text`` (an error frame) or not."""
@@ -147,10 +142,7 @@ class Metrics:
     def events_out(self, counts: dict[str, int]) -> None:
         """Event frames written, by type (the hub and replays count a turn or a page at once)."""
         for event_type, count in counts.items():
-            child = self._events_out.get(event_type)
-            if child is None:
-                child = self._events_out[event_type] = self.frames_out.labels("event", event_type)
-            child.inc(count)
+            self._child(self.frames_out, "event", event_type).inc(count)
 
     def replay_page(self, event_types: Iterable[str]) -> None:
         """One page of missed events was read for a resuming client (it may be empty)."""
@@ -166,9 +158,9 @@ class Metrics:
         self.events_out({"sync." + outcome: 1, "held": held} if held else {"sync." + outcome: 1})
 
     def http_response(self, method: str, status: int, code: str | None) -> None:
-        self.http_requests.labels(method if method in HTTP_METHODS else "other", str(status)).inc()
+        self._child(self.http_requests, method if method in HTTP_METHODS else "other", str(status)).inc()
         if code is not None:
-            self.errors.labels("http", code).inc()
+            self._child(self.errors, "http", code).inc()
 
     # --- exposition ------------------------------------------------------------------------------
 
