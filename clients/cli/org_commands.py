@@ -26,6 +26,7 @@ def register(commands) -> None:
     p = actions.add_parser("import", help="导入目录文件 (JSON、JSON Lines、CSV 目录或 zip)",
                            description="导入目录文件: 先校验全部行, 有任何一行错误则不写入任何数据")
     p.add_argument("file", metavar="文件", help="*.json、*.jsonl、*.zip 或 CSV 文件所在目录")
+    _progress_option(p)
     p.set_defaults(run=_sync(import_command))
 
     p = actions.add_parser("export", help="把整个目录导出到文件", description="把整个目录导出到文件 (可再导入)")
@@ -38,6 +39,7 @@ def register(commands) -> None:
     p.add_argument("--preset", choices=["city", "province"], default="city",
                    help="规模: city (一个市) 或 province (一个省); 默认 city")
     p.add_argument("--seed", type=int, default=2020, metavar="种子", help="随机种子 (默认 2020), 相同种子生成相同目录")
+    _progress_option(p)
     p.set_defaults(run=generate_command)
 
     p = actions.add_parser("resolve", help="解析岗位选择器, 列出选中的岗位和企业 (见 docs/selectors.md)",
@@ -59,6 +61,15 @@ def register(commands) -> None:
     p.add_argument("--limit", type=int, default=20, metavar="条数", help="最多多少条 (默认 20)")
     p.add_argument("--json", action="store_true", help="输出 JSON (供程序使用)")
     p.set_defaults(run=_sync(search_command))
+
+
+def _progress_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
+                        help="在标准错误输出上显示进度条 (默认: 仅当标准错误输出是终端时显示)")
+
+
+def _show_progress(args: argparse.Namespace) -> bool:
+    return args.progress if args.progress is not None else sys.stderr.isatty()
 
 
 def _sync(command):
@@ -85,7 +96,7 @@ async def import_command(args: argparse.Namespace) -> int:
 
     async with _sessions(args) as sessions:
         try:
-            report = await import_file(sessions, args.file, progress=True)
+            report = await import_file(sessions, args.file, progress=_show_progress(args))
         except (FormatError, OSError) as exc:
             print(f"无法读取 {args.file}: {exc}", file=sys.stderr)
             return 1
@@ -115,9 +126,12 @@ async def export_command(args: argparse.Namespace) -> int:
 def generate_command(args: argparse.Namespace) -> int:
     from orgchart.io.formats import write_records
     from orgchart.io.generate import generate_records
+    from orgchart.io.progress import counted, progress_bar
 
     started = time.perf_counter()
-    counts = write_records(generate_records(args.preset, seed=args.seed), args.file)
+    with progress_bar(f"生成 {args.preset}", enabled=_show_progress(args)) as bar:
+        counts = write_records(counted(generate_records(args.preset, seed=args.seed), bar),
+                               args.file)
     seconds = time.perf_counter() - started
     print(f"已生成 {args.preset} 目录到 {args.file} ({seconds:.1f} 秒): "
           + ", ".join(f"{k} {v}" for k, v in counts.items()))

@@ -19,6 +19,7 @@ import shutil
 import tempfile
 import zipfile
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path, PurePosixPath
 from typing import IO, Any, Self
 
@@ -62,6 +63,36 @@ LIST_SEPARATOR = "|"
 _COMPACT = (",", ":")
 
 
+class ByteMeter:
+    """How many bytes of a source the reader has consumed: ``position`` of ``total``.
+
+    Readers register each raw (binary) file as they open it; the position is the bytes of the
+    files already read plus the current one's offset. For a compressed file it counts
+    compressed bytes, so it runs evenly from 0 to ``total`` (the sizes on disk).
+    """
+
+    def __init__(self) -> None:
+        self.total = 0
+        self._done = 0
+        self._current: IO[bytes] | None = None
+        self._current_size = 0
+
+    def start(self, raw: IO[bytes], size: int) -> None:
+        self.finish()
+        self._current, self._current_size = raw, size
+
+    def finish(self) -> None:
+        if self._current is not None:
+            self._done += self._current_size
+            self._current = None
+
+    @property
+    def position(self) -> int:
+        if self._current is None or self._current.closed:
+            return self._done
+        return self._done + min(self._current.tell(), self._current_size)
+
+
 class FormatError(ValueError):
     """A file that cannot be read (or records that cannot be written) in a directory format."""
 
@@ -74,27 +105,32 @@ class FormatError(ValueError):
 # --- reading ----------------------------------------------------------------------------------
 
 
-def read_records(path: str | os.PathLike[str]) -> Iterator[tuple[str, dict]]:
+def read_records(
+    path: str | os.PathLike[str], meter: ByteMeter | None = None
+) -> Iterator[tuple[str, dict]]:
     """Yield ``(location, record)`` for every record of the file or CSV folder at ``path``.
 
     ``.json`` is one document, ``.jsonl`` (or ``.jsonl.gz``) one record per line, ``.zip`` or a
     folder holds CSV files named after the kinds, and a single ``units.csv`` (etc.) is accepted
     too. Locations are ``units[3]`` (0-based array index), ``dir.jsonl:40`` or ``units.csv:12``
-    (line numbers, the CSV header being line 1).
+    (line numbers, the CSV header being line 1). A ``meter`` follows the bytes read (for a
+    progress bar); its ``total`` is set before the first record.
     """
     source = Path(path)
     name = source.name.lower()
+    meter = meter if meter is not None else ByteMeter()
     if source.is_dir():
-        yield from _read_csv_folder(source)
+        yield from _read_csv_folder(source, meter)
     elif name.endswith((".jsonl", ".jsonl.gz")):
-        yield from _read_jsonl(source)
+        yield from _read_jsonl(source, meter)
     elif name.endswith(".json"):
-        yield from _read_json(source)
+        yield from _read_json(source, meter)
     elif name.endswith(".zip"):
-        yield from _read_zip(source)
+        yield from _read_zip(source, meter)
     elif name.endswith(".csv"):
         kind = _csv_kind(source.name)
-        with source.open(encoding="utf-8-sig", newline="") as stream:
+        meter.total = source.stat().st_size
+        with _open_text(source, meter, newline="") as stream:
             yield from _read_csv(source.name, kind, stream)
     elif not source.exists():
         raise FileNotFoundError(f"没有这个文件或目录: {path}")
@@ -103,9 +139,22 @@ def read_records(path: str | os.PathLike[str]) -> Iterator[tuple[str, dict]]:
                                        ".csv 或 CSV 文件所在的目录)")
 
 
-def _read_json(source: Path) -> Iterator[tuple[str, dict]]:
+@contextmanager
+def _open_text(source: Path, meter: ByteMeter, *, newline: str | None = None) -> Iterator[IO[str]]:
+    """``source`` as UTF-8 text (a BOM skipped; ``.gz`` decompressed), its bytes on ``meter``."""
+    with source.open("rb") as raw:
+        meter.start(raw, source.stat().st_size)
+        binary: IO[bytes] = (gzip.GzipFile(fileobj=raw, mode="rb")
+                             if source.name.lower().endswith(".gz") else raw)
+        with io.TextIOWrapper(binary, encoding="utf-8-sig", newline=newline) as text:
+            yield text
+        meter.finish()
+
+
+def _read_json(source: Path, meter: ByteMeter) -> Iterator[tuple[str, dict]]:
+    meter.total = source.stat().st_size
     try:
-        with source.open(encoding="utf-8-sig") as stream:
+        with _open_text(source, meter) as stream:
             document = json.load(stream)
     except json.JSONDecodeError as exc:
         raise FormatError(f"{source.name}:{exc.lineno}", f"不是合法的 JSON: {exc.msg}") from None
@@ -137,9 +186,9 @@ def _read_json(source: Path) -> Iterator[tuple[str, dict]]:
             yield location, {"kind": kind, **item}
 
 
-def _read_jsonl(source: Path) -> Iterator[tuple[str, dict]]:
-    opener = gzip.open if source.name.lower().endswith(".gz") else open
-    with opener(source, "rt", encoding="utf-8-sig") as stream:
+def _read_jsonl(source: Path, meter: ByteMeter) -> Iterator[tuple[str, dict]]:
+    meter.total = source.stat().st_size
+    with _open_text(source, meter) as stream:
         number = 0
         try:
             for number, line in enumerate(stream, start=1):
@@ -179,15 +228,29 @@ def _ordered(named: dict[str, Any]) -> Iterator[tuple[str, str, Any]]:
         yield name, kinds[name], named[name]
 
 
-def _read_csv_folder(folder: Path) -> Iterator[tuple[str, dict]]:
+def _read_csv_folder(folder: Path, meter: ByteMeter) -> Iterator[tuple[str, dict]]:
     files = {p.name: p for p in folder.iterdir()
              if p.is_file() and p.name.lower().endswith(".csv") and not p.name.startswith(".")}
-    for name, kind, file in _ordered(files):
-        with file.open(encoding="utf-8-sig", newline="") as stream:
+    ordered = list(_ordered(files))
+    meter.total = sum(file.stat().st_size for _name, _kind, file in ordered)
+    for name, kind, file in ordered:
+        with _open_text(file, meter, newline="") as stream:
             yield from _read_csv(name, kind, stream)
 
 
-def _read_zip(source: Path) -> Iterator[tuple[str, dict]]:
+class _MemberPosition:
+    """A zip member's read position in compressed bytes, as :class:`ByteMeter` asks for it."""
+
+    def __init__(self, archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> None:
+        self._archive, self._start = archive, info.header_offset
+        self.closed = False
+
+    def tell(self) -> int:
+        fp = self._archive.fp
+        return max(0, fp.tell() - self._start) if fp is not None else 0
+
+
+def _read_zip(source: Path, meter: ByteMeter) -> Iterator[tuple[str, dict]]:
     try:
         archive = zipfile.ZipFile(source)
     except zipfile.BadZipFile:
@@ -207,10 +270,15 @@ def _read_zip(source: Path) -> Iterator[tuple[str, dict]]:
             folders.add(member.parent)
         if len(folders) > 1:
             raise FormatError(source.name, "zip 中的 CSV 文件应在同一个目录下")
-        for name, kind, info in _ordered(members):
+        ordered = list(_ordered(members))
+        meter.total = sum(info.compress_size for _name, _kind, info in ordered)
+        for name, kind, info in ordered:
             with archive.open(info) as raw:
+                # The member's compressed bytes are read from the archive file in order.
+                meter.start(_MemberPosition(archive, info), info.compress_size)
                 stream = io.TextIOWrapper(raw, encoding="utf-8-sig", newline="")
                 yield from _read_csv(name, kind, stream)
+            meter.finish()
 
 
 def _read_csv(name: str, kind: str, stream: IO[str]) -> Iterator[tuple[str, dict]]:

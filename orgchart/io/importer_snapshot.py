@@ -15,10 +15,17 @@ class Snapshot:
     units: dict[str, tuple[int, int]]  # code -> (id, level)
     departments: dict[str, tuple[int, str, str | None, str]]  # code -> (id, unit, parent, type)
     posts: dict[str, str | None]  # code -> supervisor code
-    people: dict[str, int]  # mobile -> id
+    people: set[int | str]  # mobile_key() of each mobile (ids are looked up when writing)
     enterprises: set[str]
     virtual_orgs: set[str]
     virtual_groups: dict[str, tuple[str, str | None]]  # code -> (virtual org code, parent code)
+
+
+def mobile_key(mobile: str) -> int | str:
+    """A mobile as an index key: an ASCII number as an integer (a third of the memory of its
+    text), anything else — other Unicode digits, which ``int`` would fold into ASCII ones —
+    as it is."""
+    return int(mobile) if mobile.isascii() and mobile.isdigit() else mobile
 
 
 async def load_snapshot(conn: AsyncConnection) -> Snapshot:
@@ -39,8 +46,8 @@ async def load_snapshot(conn: AsyncConnection) -> Snapshot:
     }
     posts = dict(await rows(select(m.Post.code, supervisor.code)
                             .outerjoin(supervisor, supervisor.id == m.Post.supervisor_id)))
-    people = {mobile: ident for mobile, ident in
-              await rows(select(m.Person.mobile, m.Person.id).where(m.Person.mobile.is_not(None)))}
+    people = {mobile_key(mobile) for (mobile,) in
+              await rows(select(m.Person.mobile).where(m.Person.mobile.is_not(None)))}
     enterprises = {code for (code,) in await rows(select(m.Enterprise.credit_code))}
     virtual_orgs = {code for (code,) in await rows(select(m.VirtualOrg.code))}
     groups = {code: (vo, parent) for code, vo, parent in await rows(

@@ -5,6 +5,9 @@ The 柯城区税务局 owns a virtual organisation of three enterprises, one in 
 """
 from __future__ import annotations
 
+from sqlalchemy import func, select
+
+from orgchart import models as m
 from orgchart.codes import make_credit_code
 
 PROVINCE, CITY = "330000000000", "330800000000"
@@ -98,3 +101,15 @@ def sample_records() -> list[dict]:
          "group": "KC-KEY"},
     ]
     return units + departments + posts + people + holdings + enterprises + members + virtual
+
+
+#: Every table the importer writes.
+DIRECTORY_TABLES = (m.OrgUnit, m.Department, m.Post, m.PostDuty, m.Person, m.Holding, m.Enterprise,
+                    m.EnterpriseMember, m.VirtualOrg, m.VirtualGroup, m.VirtualMembership)
+
+
+async def table_counts(sessions) -> dict[str, int]:
+    """Rows in each directory table, by table name."""
+    async with sessions() as session:
+        return {model.__tablename__: await session.scalar(select(func.count()).select_from(model))
+                for model in DIRECTORY_TABLES}

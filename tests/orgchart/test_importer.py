@@ -3,23 +3,13 @@ from __future__ import annotations
 
 import copy
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from orgchart import models as m
 from orgchart.io.importer import import_records
 from tests.orgchart import sample
 from tests.orgchart.sample import sample_records
-
-
-async def _count(sessions, model) -> int:
-    async with sessions() as session:
-        return await session.scalar(select(func.count()).select_from(model))
-
-
-async def _table_counts(sessions) -> dict[str, int]:
-    models = [m.OrgUnit, m.Department, m.Post, m.PostDuty, m.Person, m.Holding, m.Enterprise,
-              m.EnterpriseMember, m.VirtualOrg, m.VirtualGroup, m.VirtualMembership]
-    return {model.__tablename__: await _count(sessions, model) for model in models}
+from tests.orgchart.sample import table_counts as _table_counts
 
 
 async def test_import_writes_everything_with_derived_fields(sessions):
