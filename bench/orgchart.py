@@ -1,7 +1,7 @@
 """Directory benchmark: province import, selector resolution and search, on SQLite and PostgreSQL.
 
 Prints, per backend: the import — ``zhengding org import`` run as a subprocess, as a user runs
-it — with its wall time, rows/s and peak RSS (the child's ``ru_maxrss`` from ``wait4``); then
+it — with its wall and CPU time, rows/s and peak RSS (the child's ``ru_maxrss`` from ``wait4``); then
 p50/p99 over repeated runs for five selectors and p50/p99 of name and pinyin search. Targets
 (2-core machine): import <= 3 min on SQLite and peak RSS <= 1 GiB on both backends, selector
 p99 <= 50 ms for up to 20,000 posts and <= 5 ms for one post, search p99 <= 20 ms.
@@ -103,8 +103,10 @@ def measure_import(url: str, source: Path) -> None:
         raise SystemExit(f"import failed ({child.returncode}): {output[-2000:]}")
     rows = int(match.group(1).replace(",", "")) if (match := re.search(r"导入完成: ([\d,]+) 条", output)) else 0
     peak = usage.ru_maxrss / 1024  # KiB on Linux
-    print(f"import: {rows:,} rows in {wall:.1f} s wall = {rows / wall:,.0f} rows/s; "
-          f"peak RSS {peak:,.0f} MiB ({'within' if peak <= 1024 else 'OVER'} 1 GiB)", flush=True)
+    cpu = usage.ru_utime + usage.ru_stime  # on a shared machine, steadier than the wall time
+    print(f"import: {rows:,} rows in {wall:.1f} s wall ({cpu:.1f} s CPU) = {rows / wall:,.0f} rows/s; "
+          f"peak RSS {peak:,.0f} MiB ({'within' if peak <= 1024 else 'OVER'} 1 GiB); "
+          f"load average {os.getloadavg()[0]:.1f}", flush=True)
 
 
 async def run_backend(backend: str, source: Path, repeat: int, reuse: bool, queries: bool) -> None:
