@@ -13,12 +13,12 @@ from im_server import http_metrics
 from im_server import routes as messaging_routes
 from im_server.keys import MESSAGING
 from im_server.metrics import Metrics
-from im_server.notifier import Notifier
+from im_server.notifier import Notifier, OutboxNotifier
 from im_server.runtime import Messaging
 from orgchart import __version__
 from orgchart.http import routes as directory_routes
 from orgchart.http.errors import json_errors
-from orgchart.http.keys import ENGINE, SESSIONS, SETTINGS
+from orgchart.http.keys import ENGINE, NOTIFIER, SESSIONS, SETTINGS
 from orgchart.infra import migrate
 from orgchart.infra.config import Settings
 from orgchart.infra.db import create_engine, session_maker
@@ -30,13 +30,15 @@ def create_app(settings: Settings, *, run_migrations: bool = True,
                notifier: Notifier | None = None) -> web.Application:
     """The whole server as an aiohttp application; start-up work happens in ``cleanup_ctx``.
 
-    ``notifier`` is how DING reminders leave the system (SMS, voice); the default records them
-    in the notifier outbox, where the API and the tests can see them.
+    ``notifier`` is how DING reminders and activation codes leave the system (SMS, voice); the
+    default records them in the notifier outbox, where the API and the tests can see them.
     """
     metrics = Metrics()
     app = web.Application(middlewares=[http_metrics.request_context(metrics), json_errors],
                           client_max_size=64 * 1024 * 1024)
     app[SETTINGS] = settings
+    notifier = notifier or OutboxNotifier()
+    app[NOTIFIER] = notifier  # the directory's activation codes go out the same way
 
     async def database(app: web.Application) -> AsyncIterator[None]:
         engine = create_engine(settings.database_url)

@@ -2,7 +2,7 @@
 
     GET /api/v1/notices/{id}/status?offset=&limit=&under=&depth=   totals, roll-up, pending page
     GET /api/v1/notices/{id}/pending.csv?under=                    every pending recipient
-    GET /api/v1/notifier/outbox?notice=&message=&offset=&limit=    recorded reminders
+    GET /api/v1/notifier/outbox?notice=&message=&mobile=&offset=&limit=   what the notifier sent
 
 Thin: parameters in, the shared rules of :mod:`im_server.handlers.notices` called, JSON or CSV
 out. A rule's :class:`~im_server.protocol.ProtocolError` becomes the usual JSON error body.
@@ -94,7 +94,8 @@ async def notifier_outbox(request: web.Request, viewer: Viewer) -> web.Response:
     offset, limit = paging(request)
     result = await rules.outbox_entries(
         request.app[MESSAGING], viewer, notice_id=_optional_id(request, "notice"),
-        message_id=_optional_id(request, "message"), offset=offset, limit=limit)
+        message_id=_optional_id(request, "message"), offset=offset, limit=limit,
+        mobile=request.query.get("mobile") or None)
     return json_response(result)
 
 

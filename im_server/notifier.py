@@ -1,12 +1,14 @@
-"""The notifier: how a DING re-reminder reaches a person — in the app, by SMS, by voice call.
+"""The notifier: how a DING re-reminder (or an activation code) reaches a person — in the app,
+by SMS, by voice call.
 
-:class:`Notifier` is the interface the reminder runner calls. It is called *inside* the
+:class:`Notifier` is the interface (defined in :mod:`orgchart.infra.notify`, so that the
+directory can send activation codes through it too). The reminder runner calls it *inside* the
 transaction that claims and advances the reminder, so whatever it writes to the database is
 committed together with the advance, exactly once, or not at all.
 
-The default, :class:`OutboxNotifier`, records every reminder in the ``notifier_outbox`` table
-(visible through ``GET /api/v1/notifier/outbox``), which makes the behaviour testable and
-auditable. A real SMS or voice gateway plugs in behind the same interface; it should keep the
+The default, :class:`OutboxNotifier`, records every notification in the ``notifier_outbox``
+table (visible through ``GET /api/v1/notifier/outbox`` and ``zhengding org outbox``), which
+makes the behaviour testable and auditable. A real SMS or voice gateway plugs in behind the same interface; it should keep the
 outbox write (for exactly-once) and hand the actual sending to a relay that reads committed
 outbox rows, because a network call made inside the transaction cannot be rolled back.
 """
@@ -14,12 +16,13 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from im_server.stores import notices as store
+from orgchart.infra.notify import Notification, Notifier
+
+__all__ = ["CHANNELS", "Notification", "Notifier", "OutboxNotifier", "channel_for"]
 
 #: The channels in escalation order.
 CHANNELS = ("in_app", "sms", "voice")
@@ -30,28 +33,8 @@ def channel_for(attempt: int) -> str:
     return CHANNELS[min(attempt, len(CHANNELS)) - 1]
 
 
-@dataclass(frozen=True)
-class Notification:
-    """One reminder to one person."""
-
-    channel: str
-    person_id: int
-    mobile: str | None
-    text: str
-    attempt: int
-    reminder_id: int
-    notice_id: int | None = None
-    message_id: int | None = None
-
-
-class Notifier(Protocol):
-    async def notify(self, conn: AsyncConnection, notifications: Sequence[Notification],
-                     now: dt.datetime) -> None:
-        """Deliver (or durably queue) ``notifications`` within the caller's transaction."""
-
-
 class OutboxNotifier:
-    """Records every reminder in ``notifier_outbox``; sends nothing over the network."""
+    """Records every notification in ``notifier_outbox``; sends nothing over the network."""
 
     async def notify(self, conn: AsyncConnection, notifications: Sequence[Notification],
                      now: dt.datetime) -> None:

@@ -6,7 +6,9 @@
     │   └── SelectorSyntaxError (400, ``selector_syntax``; carries the position)
     ├── AuthenticationFailed (401, ``unauthenticated``)
     ├── PermissionDenied    (403, ``forbidden``)
-    └── Conflict            (409, ``conflict``)
+    ├── Conflict            (409, ``conflict``)
+    ├── ActivationRefused   (400, ``invalid_code``, ``code_expired`` or ``code_used``)
+    └── TooManyAttempts     (429, ``too_many_attempts``)
 
 Messages are for people and in Simplified Chinese; codes are for programs and never change.
 """
@@ -49,3 +51,17 @@ class PermissionDenied(ZhengdingError):
 
 class Conflict(ZhengdingError):
     code, status = "conflict", 409
+
+
+class ActivationRefused(ZhengdingError):
+    """An activation code that does not work: wrong (or an unknown mobile), expired, used."""
+
+    status = 400
+
+    def __init__(self, code: str, message: str, *, details: dict[str, Any] | None = None) -> None:
+        super().__init__(message, details=details)
+        self.code = code
+
+
+class TooManyAttempts(ZhengdingError):
+    code, status = "too_many_attempts", 429

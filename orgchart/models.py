@@ -201,3 +201,27 @@ class AuthToken(Base):
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     expires_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class ActivationCode(Base):
+    """A single-use code with which a person sets their first password (activates the account).
+
+    Only a digest of the code is stored; the code itself leaves in the SMS and nowhere else.
+    Issuing a new code revokes the person's earlier unused ones. Wrong guesses are counted on
+    the code; enough of them and it is dead.
+    """
+
+    __tablename__ = "activation_codes"
+    __table_args__ = (Index("ix_activation_codes_person_created", "person_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
+    code_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    #: The admin who issued it (NULL when issued from the command line).
+    issued_by: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    failed_attempts: Mapped[int] = mapped_column(SmallInteger, default=0)
+    used_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    #: Set when a newer code replaced this one before it was used.
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))

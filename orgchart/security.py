@@ -34,3 +34,14 @@ def new_token() -> str:
 
 def token_digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+def new_activation_code(digits: int = 8) -> str:
+    """A random numeric code, easy to type from an SMS."""
+    return "".join(secrets.choice("0123456789") for _ in range(digits))
+
+
+def code_digest(person_id: int, code: str) -> str:
+    """What is stored of an activation code: bound to its person, so equal codes of two people
+    differ and a digest cannot be replayed for someone else."""
+    return hashlib.sha256(f"zhengding-activation:{person_id}:{code}".encode()).hexdigest()

@@ -1,4 +1,5 @@
-"""``zhengding org import|export|generate|resolve|search``: the directory from the shell.
+"""``zhengding org import|export|generate|resolve|search``: the directory from the shell
+(``activate`` and ``outbox``: :mod:`clients.cli.activate_command`).
 
 Commands that touch the database apply pending migrations first, as ``serve`` does.
 """
@@ -12,6 +13,7 @@ import sys
 import time
 from contextlib import asynccontextmanager
 
+from clients.cli import activate_command
 from clients.cli.common import settings_from
 from clients.cli.org_describe import describe_item
 from orgchart.infra import migrate
@@ -61,6 +63,8 @@ def register(commands) -> None:
     p.add_argument("--limit", type=int, default=20, metavar="条数", help="最多多少条 (默认 20)")
     p.add_argument("--json", action="store_true", help="输出 JSON (供程序使用)")
     p.set_defaults(run=_sync(search_command))
+
+    activate_command.register(actions)  # activate, outbox
 
 
 def _progress_option(parser: argparse.ArgumentParser) -> None:

@@ -249,9 +249,10 @@ async def pending_export(rt: Messaging, viewer: Viewer, notice_id: int,
 
 
 async def outbox_entries(rt: Messaging, viewer: Viewer, *, notice_id: int | None,
-                         message_id: int | None, offset: int, limit: int) -> dict[str, Any]:
-    """Reminders recorded by the notifier: admins see all; a sender sees their notice's or
-    message's."""
+                         message_id: int | None, offset: int, limit: int,
+                         mobile: str | None = None) -> dict[str, Any]:
+    """What the notifier recorded (reminders, activation-code SMS): admins see all; a sender
+    sees their notice's or message's. ``mobile`` keeps the entries sent to that number."""
     async with rt.engine.connect() as conn:
         if notice_id is not None:
             await _viewable_notice(conn, viewer, notice_id)
@@ -264,7 +265,7 @@ async def outbox_entries(rt: Messaging, viewer: Viewer, *, notice_id: int | None
         if notice_id is None and message_id is None and not viewer.is_admin:
             raise ProtocolError("invalid_args", "请指定 notice 或 message (查看全部提醒记录需要管理员权限)")
         entries = await store.list_outbox(conn, notice_id=notice_id, message_id=message_id,
-                                          offset=offset, limit=limit)
+                                          offset=offset, limit=limit, mobile=mobile)
     return {"entries": entries, "offset": offset, "limit": limit}
 
 

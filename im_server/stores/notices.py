@@ -419,9 +419,11 @@ async def record_outbox(conn: AsyncConnection, entries: list[dict[str, Any]]) ->
 
 
 async def list_outbox(conn: AsyncConnection, *, notice_id: int | None, message_id: int | None,
-                      offset: int, limit: int) -> list[dict[str, Any]]:
+                      offset: int, limit: int, mobile: str | None = None) -> list[dict[str, Any]]:
     stmt = (select(outbox, people.c.name).join(people, people.c.id == outbox.c.person_id)
             .order_by(outbox.c.id).offset(offset).limit(limit))
+    if mobile is not None:
+        stmt = stmt.where(outbox.c.mobile == mobile)
     if notice_id is not None:
         stmt = stmt.where(outbox.c.notice_id == notice_id)
     if message_id is not None:

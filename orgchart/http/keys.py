@@ -7,6 +7,7 @@ from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from orgchart.infra.config import Settings
+from orgchart.infra.notify import Notifier
 from orgchart.service.counts_cache import SubtreeCountsCache
 
 SETTINGS = web.AppKey("settings", Settings)
@@ -20,3 +21,5 @@ OPENAPI_PARTS = web.AppKey("openapi_parts", list[Path])
 #: The ``info`` (title, description) of the served document when the app is more than the
 #: directory: the package that assembles the whole server sets it.
 OPENAPI_INFO = web.AppKey("openapi_info", dict)
+#: How the directory reaches people by SMS (activation codes); the IM server sets it.
+NOTIFIER = web.AppKey("notifier", Notifier)

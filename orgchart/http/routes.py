@@ -9,6 +9,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from orgchart.http import (
+    views_activation,
     views_admin,
     views_auth,
     views_docs,
@@ -36,6 +37,8 @@ def setup(app: web.Application) -> None:
         web.get(PREFIX + r"/people/{id:\d+}", views_posts.person),
         web.post(PREFIX + r"/people/{id:\d+}/activate", views_auth.activate),
         web.post(PREFIX + r"/people/{id:\d+}/revoke-tokens", views_auth.revoke_tokens),
+        web.post(f"{PREFIX}/activation-codes", views_activation.issue_codes),
+        web.post(f"{PREFIX}/activate", views_activation.activate_with_code),
         # browsing
         web.get(f"{PREFIX}/units", views_units.roots),
         web.get(f"{PREFIX}/units/{{code}}", views_units.unit),
