@@ -25,7 +25,7 @@ async def test_an_in_process_send_reaches_the_socket_and_is_idempotent(im_server
             "content": {"text": "不经过套接字"}}
     ack = await invoke(zhang, "msg.send", args)
     [event] = await li.wait_events(lambda e: e.get("ev") == "message.new")
-    assert event["data"]["message"]["id"] == ack["message"]
+    assert event["data"]["message"]["id"] == ack["message"]["id"]
     assert event["data"]["message"]["content"] == {"text": "不经过套接字"}
     again = await invoke(zhang, "msg.send", args | {"content": {"text": "重试"}})
     assert again == {**ack, "duplicate": True}
@@ -59,9 +59,9 @@ async def test_the_audit_log_records_the_principal_and_its_address(im_server):
     sent = await invoke(zhang, "msg.send", {"conversation": conversation["conversation"]["id"],
                                             "client_msg_id": "audit-1", "type": "text",
                                             "content": {"text": "撤回我"}})
-    await invoke(zhang, "msg.recall", {"message": sent["message"]})
+    await invoke(zhang, "msg.recall", {"message": sent["message"]["id"]})
     async with runtime.sessions() as session:
         entry = (await session.execute(select(AuditEntry).where(
             AuditEntry.action == "message.recall"))).scalar_one()
-    assert (entry.actor_id, entry.remote, entry.target) == (zhang.me, "192.0.2.7", f"message:{sent['message']}")
+    assert (entry.actor_id, entry.remote, entry.target) == (zhang.me, "192.0.2.7", f"message:{sent['message']['id']}")
     assert json.loads(entry.details)["sender"] == zhang.me
