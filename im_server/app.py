@@ -18,7 +18,7 @@ from im_server.runtime import Messaging
 from orgchart import __version__
 from orgchart.http import routes as directory_routes
 from orgchart.http.errors import json_errors
-from orgchart.http.keys import ENGINE, NOTIFIER, SESSIONS, SETTINGS
+from orgchart.http.keys import ENGINE, HOLDINGS_CHANGED, NOTIFIER, SESSIONS, SETTINGS
 from orgchart.infra import migrate
 from orgchart.infra.config import Settings
 from orgchart.infra.db import create_engine, session_maker
@@ -57,6 +57,7 @@ def create_app(settings: Settings, *, run_migrations: bool = True,
         runtime = Messaging.build(settings, app[ENGINE], app[SESSIONS], notifier=notifier, metrics=metrics)
         await runtime.start()
         app[MESSAGING] = runtime
+        app[HOLDINGS_CHANGED] = runtime.follow_holdings  # rotations by the admin API: at once
         yield
         await runtime.close()
 

@@ -76,7 +76,7 @@ class Messaging:
         tick = self.settings.scheduler_tick_seconds
         self.scheduler = Scheduler([
             PeriodicJob("ding-reminders", self.run_due_reminders, tick),
-            PeriodicJob("notice-handover", self.hand_over_pending_notices, 60 if tick > 0 else 0),
+            PeriodicJob("post-rotation", self.hand_over_pending_notices, 60 if tick > 0 else 0),
             PeriodicJob("event-retention", self.prune_events, 3600 if tick > 0 else 0),
             PeriodicJob("media-shared", self.check_media_shared, 300 if tick > 0 else 0),
         ], self.metrics)
@@ -155,10 +155,17 @@ class Messaging:
         return await run_due_reminders(self, now)
 
     async def hand_over_pending_notices(self, now: dt.datetime | None = None) -> int:
-        """Pending notices follow posts to their new holders; see :mod:`im_server.handover`."""
-        from im_server.handover import hand_over_pending_notices
+        """The minute's sweep over every post: pending notices follow posts to their holders
+        and conversations are announced to both sides (:mod:`im_server.rotation`); returns
+        the notice rows moved."""
+        rotation = await self.follow_holdings(None, now)
+        return rotation.notices_moved
 
-        return await hand_over_pending_notices(self, now)
+    async def follow_holdings(self, posts: set[int] | None, now: dt.datetime | None = None):
+        """The holdings of ``posts`` (all when None) changed: run the rotation at once."""
+        from im_server.rotation import rotation_job
+
+        return await self.committer.submit(rotation_job(posts, (now or utc_now()).date()))
 
     async def prune_events(self, now: dt.datetime | None = None) -> int:
         """Forget events older than the retention period; see :mod:`im_server.delivery.retention`."""

@@ -1,7 +1,7 @@
 """The in-process scheduler: APScheduler runs this node's periodic jobs.
 
     ding-reminders   every scheduler_tick_seconds   DING re-reminders that are due
-    notice-handover  every minute                   pending notices follow posts to successors
+    post-rotation    every minute                   notices and conversations follow posts (by date)
     event-retention  every hour                     forget events older than the retention
 
 Every node runs one. The jobs keep no state of their own — due times, claims and positions

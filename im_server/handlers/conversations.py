@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from im_server.delivery.committer import JobResult, Outgoing
 from im_server.handlers import Context
 from im_server.protocol import ProtocolError
+from im_server.stores import announced
 from im_server.stores import conversations as store
 from im_server.stores import messages as message_store
 from im_server.stores.membership import held_posts, membership, recipients
@@ -150,6 +151,8 @@ async def open_conversation(ctx: Context, args: dict[str, Any]) -> dict[str, Any
                 return JobResult({"conversation": conversation_json(existing), "created": False})
         conversation = await store.create(conn, kind=kind, title=title, pair_key=pair_key,
                                           created_by=ctx.me, member_rows=rows)
+        # its posts' holders learn of it now: a later rotation announces only changes
+        await announced.seed(conn, {r["post_id"] for r in rows if r["member_type"] == "post"}, today)
         data = {"conversation": conversation_json(conversation),
                 "members": await store.describe_members(conn, conversation["id"])}
         who = await recipients(conn, conversation["id"], today)

@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from orgchart.infra.config import Settings
 from orgchart.infra.notify import Notifier
+from orgchart.service.admin import HoldingsChanged
 from orgchart.service.counts_cache import SubtreeCountsCache
 
 SETTINGS = web.AppKey("settings", Settings)
@@ -23,3 +24,5 @@ OPENAPI_PARTS = web.AppKey("openapi_parts", list[Path])
 OPENAPI_INFO = web.AppKey("openapi_info", dict)
 #: How the directory reaches people by SMS (activation codes); the IM server sets it.
 NOTIFIER = web.AppKey("notifier", Notifier)
+#: Told after an admin change of holdings (set by the IM server: notices and conversations follow).
+HOLDINGS_CHANGED = web.AppKey("holdings_changed", HoldingsChanged)

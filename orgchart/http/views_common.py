@@ -12,7 +12,7 @@ from typing import Any
 from aiohttp import web
 
 from orgchart.errors import InvalidInput
-from orgchart.http.keys import COUNTS_CACHE, SESSIONS, SETTINGS
+from orgchart.http.keys import COUNTS_CACHE, HOLDINGS_CHANGED, SESSIONS, SETTINGS
 from orgchart.service.accounts import AccountService
 from orgchart.service.admin import AdminService
 from orgchart.service.directory import DirectoryService
@@ -107,4 +107,5 @@ def enterprises(request: web.Request) -> EnterpriseService:
 
 
 def admin(request: web.Request) -> AdminService:
-    return AdminService(request.app[SESSIONS], on_change=request.app[COUNTS_CACHE].clear)
+    return AdminService(request.app[SESSIONS], on_change=request.app[COUNTS_CACHE].clear,
+                        on_holdings_change=request.app.get(HOLDINGS_CHANGED))

@@ -6,7 +6,8 @@ first and a document with any bad row writes nothing.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterator
+import logging
+from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -20,7 +21,12 @@ from orgchart.store.holdings import KIND_ORDER, HoldingStore
 from orgchart.store.people import PersonStore
 from orgchart.store.posts import PostStore
 
+log = logging.getLogger(__name__)
+
 DOCUMENT_FORMAT = "zhengding-directory/1"
+#: Told, after the change is committed, that the holders of these posts (None: of any post)
+#: may have changed; the IM server moves pending notices and announces conversations then.
+HoldingsChanged = Callable[[set[int] | None], Awaitable[Any]]
 #: The JSON document's arrays and the record kind each holds (docs/directory-format.md).
 PLURALS = {
     "units": "unit",
@@ -72,12 +78,24 @@ class AdminService:
         sessions: async_sessionmaker[AsyncSession],
         *,
         on_change: Callable[[], None] = lambda: None,
+        on_holdings_change: HoldingsChanged | None = None,
         today: Callable[[], dt.date] = dt.date.today,
     ) -> None:
         self._sessions = sessions
         #: Called after a change is committed (drops cached counts).
         self._on_change = on_change
+        self._on_holdings_change = on_holdings_change
         self._today = today
+
+    async def _holdings_changed(self, posts: set[int] | None) -> None:
+        """Let the messaging side follow the change before the caller is answered. The change
+        itself is committed: if this fails, the server's minute sweep catches up."""
+        if self._on_holdings_change is None:
+            return
+        try:
+            await self._on_holdings_change(posts)
+        except Exception:
+            log.exception("following the holdings of posts %s failed; the sweep will retry", posts)
 
     async def import_directory(self, viewer: Viewer, document: Any):  # -> ImportReport
         """Import a directory document; the report says ``ok`` or lists every bad row."""
@@ -93,6 +111,7 @@ class AdminService:
                          details={"counts": report.counts, "errors": len(report.errors)})
         if report.ok:
             self._on_change()
+            await self._holdings_changed(None)
         return report
 
     async def update_post(self, viewer: Viewer, code: str, changes: dict[str, Any]) -> None:
@@ -154,6 +173,7 @@ class AdminService:
                          details={"change": "start", "person": person["id"], "holding": holding_id,
                                   "kind": kind, "start": start.isoformat()})
         self._on_change()
+        await self._holdings_changed({post["id"]})
         assert found is not None
         return holder_json(found, enterprise_view=False)
 
@@ -193,4 +213,5 @@ class AdminService:
             found = await holdings.by_id(holding_id)
         self._on_change()
         assert found is not None
+        await self._holdings_changed({found["post_id"]})
         return holder_json(found, enterprise_view=False)
