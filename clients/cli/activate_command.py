@@ -25,16 +25,16 @@ def register(actions) -> None:
                            description="为通讯录中的人员发放一次性激活码 (短信, 经通知发件箱)。"
                                        "收到激活码的人用 POST /api/v1/activate 设置登录密码。")
     target = p.add_mutually_exclusive_group(required=True)
-    target.add_argument("--selector", help="选择器, 如 'duty:村党支部书记 under:柯城区'")
-    target.add_argument("--mobiles", metavar="CSV", help="CSV 文件: 第一列或表头为 mobile/手机号 的一列")
-    p.add_argument("--valid-hours", type=int, default=72, help="有效小时数 (默认 72, 最长 720)")
+    target.add_argument("--selector", metavar="选择器", help="选择器, 如 'duty:村党支部书记 under:柯城区'")
+    target.add_argument("--mobiles", metavar="CSV文件", help="CSV 文件: 第一列或表头为 mobile/手机号 的一列")
+    p.add_argument("--valid-hours", type=int, default=72, metavar="小时", help="有效小时数 (默认 72, 最长 720)")
     p.add_argument("--include-active", action="store_true", help="也为已设置密码的人员发放 (重置密码)")
     p.set_defaults(run=activate)
 
     p = actions.add_parser("outbox", help="查看通知发件箱 (短信、语音、应用内提醒)",
                            description="列出通知发件箱中记录的短信和提醒, 最新的在最后。")
-    p.add_argument("--mobile", help="只看发给该手机号的")
-    p.add_argument("--limit", type=int, default=20, help="最多显示条数 (默认 20)")
+    p.add_argument("--mobile", metavar="手机号", help="只看发给该手机号的")
+    p.add_argument("--limit", type=int, default=20, metavar="条数", help="最多显示条数 (默认 20)")
     p.set_defaults(run=lambda args: asyncio.run(outbox_command(args)))
 
 
