@@ -79,21 +79,29 @@ async def apply(conn: AsyncConnection, pages: list[tuple[int, list[StoredEvent]]
         return (e.notice_id is None or e.type not in NOTICE_CONTENT_EVENTS
                 or (person, e.notice_id) in recipients)
 
+    payloads: dict[int, str] = {}  # position -> payload: one rendering for all its recipients
+
+    def payload(e: StoredEvent) -> str:
+        if e.message_id not in now:
+            return e.payload
+        found = payloads.get(e.position)
+        if found is None:
+            found = payloads[e.position] = _current(e.payload, now[e.message_id])
+        return found
+
     result = []
     for person, events in pages:
-        rows = [(e.position, e.type, _current(e, now)) for e in events if visible(person, e)]
+        rows = [(e.position, e.type, payload(e)) for e in events if visible(person, e)]
         result.append(Page(rows, events[-1].position if events else None, len(events) >= size))
     return result
 
 
-def _current(e: StoredEvent, now: dict[int, dict]) -> str:
-    """The event's payload, with the message object it carries as the message is now."""
-    if e.message_id not in now:
-        return e.payload
-    data = json.loads(e.payload)
+def _current(payload: str, message: dict) -> str:
+    """The payload with the message object it carries replaced by ``message`` (as it is now)."""
+    data = json.loads(payload)
     if not isinstance(data.get("message"), dict):
-        return e.payload
-    data["message"] = now[e.message_id]
+        return payload
+    data["message"] = message
     return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
 
 
