@@ -67,9 +67,14 @@ def _event_text(event: Event) -> str:
         urgent = "[DING] " if message.get("urgent") else ""
         return f"{where} {urgent}{sender_name(message)}{verb}: {content_text(message)}"
     conversation = _object(data, "conversation")
+    post = data.get("post") if isinstance(data.get("post"), dict) else None
     if event.type == "conversation.new" and conversation:
+        handed = f", 随岗位 {post.get('title')} 交接转来" if post else ""
         return (f"新会话 {conversation.get('id')} «{conversation.get('title')}» "
-                f"({_KINDS.get(conversation.get('kind'), conversation.get('kind'))})")
+                f"({_KINDS.get(conversation.get('kind'), conversation.get('kind'))}{handed})")
+    if event.type == "conversation.removed" and conversation:
+        return (f"会话 {conversation.get('id')} «{conversation.get('title')}» 已随岗位交接转给继任者, "
+                f"您不再是成员")
     if event.type == "conversation.read":
         return f"[会话 {_id(data.get('conversation'))}] 已读至第 {data.get('last_read_seq')} 条"
     notice = _object(data, "notice")

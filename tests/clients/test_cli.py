@@ -223,3 +223,15 @@ def test_tail_lines_for_notices_and_dings_are_readable():
     assert ding.endswith("[DING] 通知 7 «防汛通知» 请尽快处理")
     moved = describe_event(Event("notice.transferred", 14, {"notice": notice}))
     assert "通知 7 已随岗位交接转给继任者" in moved
+
+
+def test_tail_lines_for_a_post_rotation_are_readable():
+    from clients.sdk.frames import Event
+
+    conversation = {"id": 5, "kind": "post", "title": "柯城区税务局局长", "last_seq": 3}
+    post = {"code": "330802000000-SWJ-JZ", "title": "局长"}
+    joined = describe_event(Event("conversation.new", 20, {"conversation": conversation, "members": [],
+                                                           "post": post}))
+    assert joined.endswith("#20 新会话 5 «柯城区税务局局长» (岗位, 随岗位 局长 交接转来)")
+    left = describe_event(Event("conversation.removed", 21, {"conversation": conversation, "post": post}))
+    assert left.endswith("#21 会话 5 «柯城区税务局局长» 已随岗位交接转给继任者, 您不再是成员")
