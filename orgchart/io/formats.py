@@ -19,9 +19,13 @@ import shutil
 import tempfile
 import zipfile
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
 from pathlib import Path, PurePosixPath
 from typing import IO, Any, Self
+
+from orgchart.io.json_stream import ARRAY, DocumentError, stream_document
+from orgchart.io.meter import ByteMeter, ZipMemberPosition, open_text
+
+__all__ = ["ByteMeter", "FormatError", "RecordWriter", "read_records", "write_records"]
 
 FORMAT_TAG = "zhengding-directory/1"
 
@@ -63,36 +67,6 @@ LIST_SEPARATOR = "|"
 _COMPACT = (",", ":")
 
 
-class ByteMeter:
-    """How many bytes of a source the reader has consumed: ``position`` of ``total``.
-
-    Readers register each raw (binary) file as they open it; the position is the bytes of the
-    files already read plus the current one's offset. For a compressed file it counts
-    compressed bytes, so it runs evenly from 0 to ``total`` (the sizes on disk).
-    """
-
-    def __init__(self) -> None:
-        self.total = 0
-        self._done = 0
-        self._current: IO[bytes] | None = None
-        self._current_size = 0
-
-    def start(self, raw: IO[bytes], size: int) -> None:
-        self.finish()
-        self._current, self._current_size = raw, size
-
-    def finish(self) -> None:
-        if self._current is not None:
-            self._done += self._current_size
-            self._current = None
-
-    @property
-    def position(self) -> int:
-        if self._current is None or self._current.closed:
-            return self._done
-        return self._done + min(self._current.tell(), self._current_size)
-
-
 class FormatError(ValueError):
     """A file that cannot be read (or records that cannot be written) in a directory format."""
 
@@ -130,7 +104,7 @@ def read_records(
     elif name.endswith(".csv"):
         kind = _csv_kind(source.name)
         meter.total = source.stat().st_size
-        with _open_text(source, meter, newline="") as stream:
+        with open_text(source, meter, newline="") as stream:
             yield from _read_csv(source.name, kind, stream)
     elif not source.exists():
         raise FileNotFoundError(f"没有这个文件或目录: {path}")
@@ -139,56 +113,43 @@ def read_records(
                                        ".csv 或 CSV 文件所在的目录)")
 
 
-@contextmanager
-def _open_text(source: Path, meter: ByteMeter, *, newline: str | None = None) -> Iterator[IO[str]]:
-    """``source`` as UTF-8 text (a BOM skipped; ``.gz`` decompressed), its bytes on ``meter``."""
-    with source.open("rb") as raw:
-        meter.start(raw, source.stat().st_size)
-        binary: IO[bytes] = (gzip.GzipFile(fileobj=raw, mode="rb")
-                             if source.name.lower().endswith(".gz") else raw)
-        with io.TextIOWrapper(binary, encoding="utf-8-sig", newline=newline) as text:
-            yield text
-        meter.finish()
-
-
 def _read_json(source: Path, meter: ByteMeter) -> Iterator[tuple[str, dict]]:
+    """A JSON document, streamed: one record at a time, in the document's order."""
     meter.total = source.stat().st_size
     try:
-        with _open_text(source, meter) as stream:
-            document = json.load(stream)
-    except json.JSONDecodeError as exc:
-        raise FormatError(f"{source.name}:{exc.lineno}", f"不是合法的 JSON: {exc.msg}") from None
+        with open_text(source, meter) as stream:
+            for plural, index, item in stream_document(stream):
+                if plural == "format":
+                    if item != FORMAT_TAG:
+                        raise FormatError(source.name, f"不支持的格式 {item!r}, 应为 {FORMAT_TAG!r}")
+                    continue
+                kind = SINGULAR.get(plural)
+                if kind is None:
+                    raise FormatError(source.name, f"未知的记录数组 {plural} "
+                                                   f"(应为 {', '.join(SINGULAR)} 之一)")
+                if index is None:
+                    if item is ARRAY or item is None:  # null: as if absent
+                        continue
+                    raise FormatError(plural, f"{plural} 应为数组")
+                location = f"{plural}[{index}]"
+                if not isinstance(item, dict):
+                    raise FormatError(location, "每条记录应为 JSON 对象")
+                declared = item.get("kind", kind)
+                if declared != kind:
+                    raise FormatError(location, f"{plural} 中的记录 kind 应为 {kind!r}, 实际为 {declared!r}"
+                                                + (" (任职类型请写在 type 字段)" if kind == "holding" else ""))
+                yield location, {"kind": kind, **item}
+    except DocumentError as exc:
+        if exc.not_object:
+            raise FormatError(source.name, "JSON 文档的顶层应为对象, 每种记录一个数组") from None
+        raise FormatError(f"{source.name}:{exc.line}", f"不是合法的 JSON: {exc.message}") from None
     except UnicodeDecodeError:
         raise FormatError(source.name, "文件不是 UTF-8 编码") from None
-    if not isinstance(document, dict):
-        raise FormatError(source.name, "JSON 文档的顶层应为对象, 每种记录一个数组")
-    tag = document.get("format", FORMAT_TAG)
-    if tag != FORMAT_TAG:
-        raise FormatError(source.name, f"不支持的格式 {tag!r}, 应为 {FORMAT_TAG!r}")
-    unknown = sorted(set(document) - set(SINGULAR) - {"format"})
-    if unknown:
-        raise FormatError(source.name, f"未知的记录数组 {', '.join(unknown)} "
-                                       f"(应为 {', '.join(SINGULAR)} 之一)")
-    for kind, plural in KINDS:
-        items = document.get(plural)
-        if items is None:
-            continue
-        if not isinstance(items, list):
-            raise FormatError(plural, f"{plural} 应为数组")
-        for index, item in enumerate(items):
-            location = f"{plural}[{index}]"
-            if not isinstance(item, dict):
-                raise FormatError(location, "每条记录应为 JSON 对象")
-            declared = item.get("kind", kind)
-            if declared != kind:
-                raise FormatError(location, f"{plural} 中的记录 kind 应为 {kind!r}, 实际为 {declared!r}"
-                                            + (" (任职类型请写在 type 字段)" if kind == "holding" else ""))
-            yield location, {"kind": kind, **item}
 
 
 def _read_jsonl(source: Path, meter: ByteMeter) -> Iterator[tuple[str, dict]]:
     meter.total = source.stat().st_size
-    with _open_text(source, meter) as stream:
+    with open_text(source, meter) as stream:
         number = 0
         try:
             for number, line in enumerate(stream, start=1):
@@ -234,20 +195,8 @@ def _read_csv_folder(folder: Path, meter: ByteMeter) -> Iterator[tuple[str, dict
     ordered = list(_ordered(files))
     meter.total = sum(file.stat().st_size for _name, _kind, file in ordered)
     for name, kind, file in ordered:
-        with _open_text(file, meter, newline="") as stream:
+        with open_text(file, meter, newline="") as stream:
             yield from _read_csv(name, kind, stream)
-
-
-class _MemberPosition:
-    """A zip member's read position in compressed bytes, as :class:`ByteMeter` asks for it."""
-
-    def __init__(self, archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> None:
-        self._archive, self._start = archive, info.header_offset
-        self.closed = False
-
-    def tell(self) -> int:
-        fp = self._archive.fp
-        return max(0, fp.tell() - self._start) if fp is not None else 0
 
 
 def _read_zip(source: Path, meter: ByteMeter) -> Iterator[tuple[str, dict]]:
@@ -275,7 +224,7 @@ def _read_zip(source: Path, meter: ByteMeter) -> Iterator[tuple[str, dict]]:
         for name, kind, info in ordered:
             with archive.open(info) as raw:
                 # The member's compressed bytes are read from the archive file in order.
-                meter.start(_MemberPosition(archive, info), info.compress_size)
+                meter.start(ZipMemberPosition(archive, info), info.compress_size)
                 stream = io.TextIOWrapper(raw, encoding="utf-8-sig", newline="")
                 yield from _read_csv(name, kind, stream)
             meter.finish()

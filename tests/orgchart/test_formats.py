@@ -140,8 +140,8 @@ def test_zip_with_a_folder_inside(tmp_path):
 def test_json_locations(tmp_path):
     (tmp_path / "d.json").write_text(json.dumps({"people": [{"mobile": "1"}, {"mobile": "2"}],
                                                  "units": [{"code": "x"}]}), encoding="utf-8")
-    assert [loc for loc, _r in read_records(tmp_path / "d.json")] == ["units[0]", "people[0]",
-                                                                       "people[1]"]
+    assert [loc for loc, _r in read_records(tmp_path / "d.json")] == ["people[0]", "people[1]",
+                                                                       "units[0]"]  # file order
     (tmp_path / "d.jsonl").write_text('{"kind":"unit","code":"a"}\n\n{"kind":"unit","code":"b"}\n',
                                       encoding="utf-8")
     assert [loc for loc, _r in read_records(tmp_path / "d.jsonl")] == ["d.jsonl:1", "d.jsonl:3"]
@@ -159,6 +159,25 @@ def test_jsonl_is_read_as_a_stream(tmp_path):
     assert caught.value.location == "big.jsonl:3"
 
 
+@pytest.mark.parametrize("chunk", [1, 7, 64, 1 << 20])
+def test_a_json_document_is_read_as_a_stream(tmp_path, monkeypatch, chunk):
+    from orgchart.io import json_stream
+
+    monkeypatch.setattr(json_stream, "CHUNK", chunk)  # records and numbers cut by the window
+    records = [{"kind": "unit", "code": f"33{n:010d}", "name": f"单位{n}"} for n in range(50)]
+    records.append({"kind": "enterprise", "credit_code": "x", "registered_capital": 1234567890})
+    write_records(records, tmp_path / "d.json")
+    assert [record for _loc, record in read_records(tmp_path / "d.json")] == records
+    path = tmp_path / "bad.json"
+    path.write_text('{"format": "zhengding-directory/1",\n"units": [\n {"code": "a"},\n'
+                    ' {"code": "b"},\n {"code": "c",, },\n {"code": "d"}]}\n', encoding="utf-8")
+    stream = read_records(path)
+    assert [next(stream)[1]["code"], next(stream)[1]["code"]] == ["a", "b"]  # before the bad one
+    with pytest.raises(FormatError) as caught:
+        next(stream)
+    assert caught.value.location == "bad.json:5" and "不是合法的 JSON" in caught.value.message
+
+
 # --- refused files ------------------------------------------------------------------------------
 
 BAD_FILES = [
@@ -168,6 +187,9 @@ BAD_FILES = [
     ("d.json", '{"unit": []}', "d.json", "未知的记录数组 unit"),
     ("d.json", '{"units": {}}', "units", "应为数组"),
     ("d.json", '{"units": [{"code": "1"}, 3]}', "units[1]", "JSON 对象"),
+    ("d.json", '{"units": [{"code": "1"} {"code": "2"}]}', "d.json:1", "不是合法的 JSON"),
+    ("d.json", '{"units": []}\n\n{', "d.json:3", "不是合法的 JSON"),
+    ("d.json", '', "d.json:1", "不是合法的 JSON"),
     ("d.json", '{"holdings": [{"kind": "acting"}]}', "holdings[0]", "type"),
     ("d.jsonl", '{"kind": "unit"}\n{"kind": "units"}\n', "d.jsonl:2", "未知的记录类型"),
     ("d.jsonl", '{"kind": ["unit"]}\n', "d.jsonl:1", "未知的记录类型"),

@@ -60,6 +60,18 @@ async def test_a_bad_last_row_of_a_large_file_writes_nothing(sessions, city, tmp
     assert all(count == 0 for count in (await table_counts(sessions)).values())
 
 
+@pytest.mark.parametrize("name", ["city.json", "city.jsonl.gz", "city.zip", "city"])
+async def test_a_bad_last_holding_writes_nothing_in_any_format(sessions, city, tmp_path, name):
+    _line, holding = _first(city, "holding")
+    write_records([*city, {**holding, "post": "NO-SUCH-POST"}], tmp_path / name)
+    holdings = sum(1 for record in city if record["kind"] == "holding")
+    expected = {"city.json": f"holdings[{holdings}]", "city.jsonl.gz": f"city.jsonl.gz:{len(city) + 1}",
+                "city.zip": f"holdings.csv:{holdings + 2}", "city": f"holdings.csv:{holdings + 2}"}
+    report = await import_file(sessions, tmp_path / name)
+    assert [(e.location, e.reason) for e in report.errors] == [(expected[name], "unknown reference")]
+    assert all(count == 0 for count in (await table_counts(sessions)).values())
+
+
 async def test_records_in_reverse_order_import_like_in_order(sessions, city, tmp_path):
     path = tmp_path / "reversed.jsonl"
     write_records(reversed(city), path)  # every reference points forward, to a later line
