@@ -102,11 +102,12 @@ def measure_import(url: str, source: Path) -> None:
     if child.returncode != 0:
         raise SystemExit(f"import failed ({child.returncode}): {output[-2000:]}")
     rows = int(match.group(1).replace(",", "")) if (match := re.search(r"导入完成: ([\d,]+) 条", output)) else 0
+    phases = match.group(1) if (match := re.search(r"用时 [\d.]+ 秒 \((.*?)\)", output)) else "?"
     peak = usage.ru_maxrss / 1024  # KiB on Linux
     cpu = usage.ru_utime + usage.ru_stime  # on a shared machine, steadier than the wall time
     print(f"import: {rows:,} rows in {wall:.1f} s wall ({cpu:.1f} s CPU) = {rows / wall:,.0f} rows/s; "
           f"peak RSS {peak:,.0f} MiB ({'within' if peak <= 1024 else 'OVER'} 1 GiB); "
-          f"load average {os.getloadavg()[0]:.1f}", flush=True)
+          f"load average {os.getloadavg()[0]:.1f}\n  phases: {phases}", flush=True)
 
 
 async def run_backend(backend: str, source: Path, repeat: int, reuse: bool, queries: bool) -> None:

@@ -111,7 +111,9 @@ async def import_command(args: argparse.Namespace) -> int:
         return 1
     counts = ", ".join(f"{kind} {count}" for kind, count in report.counts.items())
     rate = report.rows / report.seconds if report.seconds else 0
-    print(f"导入完成: {report.rows} 条 ({counts}), 用时 {report.seconds:.1f} 秒, {rate:,.0f} 条/秒")
+    phases = ", ".join(f"{name} {seconds:.1f} 秒" for name, seconds in report.phases.items())
+    print(f"导入完成: {report.rows} 条 ({counts}), 用时 {report.seconds:.1f} 秒 ({phases}), "
+          f"{rate:,.0f} 条/秒")
     return 0
 
 

@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from os import PathLike
 from typing import Any
@@ -43,6 +44,8 @@ class ImportReport:
     #: Records per kind in the file (written only when ``ok``).
     counts: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
+    #: Seconds per phase, by its Chinese name (读取并校验, 检查引用, 写入, 更新统计信息).
+    phases: dict[str, float] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -88,24 +91,30 @@ async def import_located(
 ) -> ImportReport:
     """Import ``(location, record)`` pairs; ``meter`` (the reader's) measures reading in bytes."""
     started = time.perf_counter()
+    phases: dict[str, float] = {}
     with Spool() as spool:
         collector = Collector(spool)
-        _read(located, collector, progress, meter)
-        repeats = collector.duplicates()
+        with _phase(phases, "读取并校验"):
+            _read(located, collector, progress, meter)
+            repeats = collector.duplicates()
         async with sessions() as session, session.begin():
             conn = await session.connection(execution_options=WRITE_TRANSACTION)
-            snapshot = await load_snapshot(conn)
-            with progress_bar("检查引用", total=spool.total, enabled=progress) as bar:
-                check_references(collector, snapshot, repeats, bar.update)
-            report = ImportReport(errors=collector.errors, counts=_counts(spool, collector.errors))
+            with _phase(phases, "检查引用"):
+                snapshot = await load_snapshot(conn)
+                with progress_bar("检查引用", total=spool.total, enabled=progress) as bar:
+                    check_references(collector, snapshot, repeats, bar.update)
+            report = ImportReport(errors=collector.errors, counts=_counts(spool, collector.errors),
+                                  phases=phases)
             del collector  # its indexes are not needed to write: free them first
             if not report.ok:
                 await session.rollback()
             else:
-                with progress_bar("写入", total=report.rows, enabled=progress) as bar:
+                with _phase(phases, "写入"), progress_bar("写入", total=report.rows,
+                                                        enabled=progress) as bar:
                     await Writer(conn, spool, snapshot, bar).write()
     if report.ok and report.rows >= ANALYZE_AFTER_ROWS:
-        await _analyze(sessions)
+        with _phase(phases, "更新统计信息"):
+            await _analyze(sessions)
     report.seconds = time.perf_counter() - started
     return report
 
@@ -130,6 +139,15 @@ def _read(located: Iterable[tuple[str, dict]], collector: Collector, progress: b
             if number % TICK == 0:
                 advance(TICK)
         advance(number % TICK)
+
+
+@contextmanager
+def _phase(phases: dict[str, float], name: str) -> Iterator[None]:
+    started = time.perf_counter()
+    try:
+        yield
+    finally:
+        phases[name] = time.perf_counter() - started
 
 
 def _counts(spool: Spool, errors: list[RowError]) -> dict[str, int]:
