@@ -99,10 +99,10 @@ async def import_located(
             repeats = collector.duplicates()
         async with sessions() as session, session.begin():
             conn = await session.connection(execution_options=WRITE_TRANSACTION)
-            with _phase(phases, "检查引用"):
-                snapshot = await load_snapshot(conn)
-                with progress_bar("检查引用", total=spool.total, enabled=progress) as bar:
-                    check_references(collector, snapshot, repeats, bar.update)
+            with _phase(phases, "检查引用"), progress_bar("检查引用", total=spool.total,
+                                                          enabled=progress) as bar:
+                snapshot = await load_snapshot(conn)  # under the bar: seconds for a full database
+                check_references(collector, snapshot, repeats, bar.update)
             report = ImportReport(errors=collector.errors, counts=_counts(spool, collector.errors),
                                   phases=phases)
             del collector  # its indexes are not needed to write: free them first
@@ -113,8 +113,10 @@ async def import_located(
                                                         enabled=progress) as bar:
                     await Writer(conn, spool, snapshot, bar).write()
     if report.ok and report.rows >= ANALYZE_AFTER_ROWS:
-        with _phase(phases, "更新统计信息"):
+        with _phase(phases, "更新统计信息"), progress_bar("更新统计信息", total=1,
+                                                              enabled=progress) as bar:
             await _analyze(sessions)
+            bar.update(1)
     report.seconds = time.perf_counter() - started
     return report
 
