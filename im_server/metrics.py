@@ -4,10 +4,11 @@ Every application builds its own :class:`Metrics` (its own ``CollectorRegistry``
 library's global default), so several servers in one process — the tests, two nodes in a
 benchmark — never see each other's figures.
 
-Cheap on the hot paths by construction: the committer observes once per batch, the hub's writer
-once per turn (plus one clock read per event it is handed), the gateway increments a counter
-child looked up once per op. Values that already exist elsewhere (open connections, the
-committer's queue, the database pool) are read only when someone scrapes.
+Cheap on the hot paths by construction: what the gateway and the hub's writer count per frame
+or per event are loop-local numbers (:mod:`im_server.loop_metrics`, no locks), turned into
+Prometheus families only when scraped; the committer observes once per batch. Values that
+already exist elsewhere (open connections, the committer's queue, the database pool) are read
+only when someone scrapes.
 
 Served by :mod:`im_server.http_metrics` at ``GET /metrics``.
 """
@@ -17,13 +18,14 @@ import json
 from collections import Counter as Tally
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.exposition import generate_latest
 from prometheus_client.registry import Collector
 from sqlalchemy.ext.asyncio import AsyncEngine
+
+from im_server.loop_metrics import LoopCollector, LoopCounter, LoopHistogram
 
 #: The Prometheus text exposition format that :func:`generate_latest` writes.
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
@@ -53,18 +55,17 @@ class Metrics:
             "zhengding_ws_connections_open", "Authenticated websocket connections on this node", registry=r)
         self.connections_opened = Counter(
             "zhengding_ws_connections_opened", "Websocket connections authenticated on this node", registry=r)
-        self.frames_in = Counter(
+        self.frames_in = LoopCounter(
             "zhengding_ws_frames_in", "Websocket frames received, by operation (rejected: refused before "
-            "dispatch — not JSON, no id, unknown op, rate limited…; binary: a binary frame)", ["op"], registry=r)
-        self.frames_out = Counter(
+            "dispatch — not JSON, no id, unknown op, rate limited…; binary: a binary frame)", ["op"])
+        self.frames_out = LoopCounter(
             "zhengding_ws_frames_out", "Websocket frames sent: replies by the request's operation, "
-            "events by event type (live and replayed; held: live events released after a replay)", ["kind", "op"], registry=r)
-        self.errors = Counter(
+            "events by event type (live and replayed; held: live events released after a replay)", ["kind", "op"])
+        self.errors = LoopCounter(
             "zhengding_errors", "Error replies by code: websocket replies and HTTP JSON errors",
-            ["transport", "code"], registry=r)
-        self.http_requests = Counter(
-            "zhengding_http_requests", "HTTP requests answered, by method and status", ["method", "status"],
-            registry=r)
+            ["transport", "code"])
+        self.http_requests = LoopCounter(
+            "zhengding_http_requests", "HTTP requests answered, by method and status", ["method", "status"])
         self.batch_size = Histogram(
             "zhengding_committer_batch_size", "Jobs per committed batch", buckets=BATCH_SIZES, registry=r)
         self.batch_seconds = Histogram(
@@ -75,9 +76,9 @@ class Metrics:
             registry=r)
         self.committer_queue = Gauge(
             "zhengding_committer_queue", "Jobs waiting for the committer's next batch", registry=r)
-        self.fanout_seconds = Histogram(
+        self.fanout_seconds = LoopHistogram(
             "zhengding_fanout_seconds", "From an event handed to this node's hub to its frames written to "
-            "every local recipient", buckets=LATENCIES, registry=r)
+            "every local recipient", LATENCIES)
         self.replays = Counter(
             "zhengding_replays", "Connections resumed, by how the replay ended (live: no cursor; "
             "caught_up; resync: cursor out of range)", ["outcome"], registry=r)
@@ -94,10 +95,10 @@ class Metrics:
         self.scheduler_seconds = Histogram(
             "zhengding_scheduler_run_seconds", "Duration of periodic job runs", ["job"], buckets=LATENCIES,
             registry=r)
+        r.register(LoopCollector([self.frames_in, self.frames_out, self.errors, self.http_requests,
+                                  self.fanout_seconds]))
         self._pools = _PoolCollector()
         r.register(self._pools)
-        # label children looked up once each: the gateway counts every frame
-        self._children: dict[tuple[Any, ...], Any] = {}
 
     # --- wiring, once at start-up --------------------------------------------------------------
 
@@ -114,24 +115,17 @@ class Metrics:
 
     # --- hot paths -------------------------------------------------------------------------------
 
-    def _child(self, metric: Any, *labels: str) -> Any:
-        key = (metric, *labels)
-        child = self._children.get(key)
-        if child is None:
-            child = self._children[key] = metric.labels(*labels)
-        return child
-
     def frame_in(self, op: str) -> None:
-        self._child(self.frames_in, op).inc()
+        self.frames_in.inc((op,))
 
     def reply(self, op: str, code: str | None = None) -> None:
         """A reply to a request of ``op`` went out; ``code`` when it is an error."""
-        self._child(self.frames_out, "reply", op).inc()
+        self.frames_out.inc(("reply", op))
         if code is not None:
-            self.ws_error(code)
+            self.errors.inc(("ws", code))
 
     def ws_error(self, code: str) -> None:
-        self._child(self.errors, "ws", code).inc()
+        self.errors.inc(("ws", code))
 
     def rejected(self, reply_text: str | None) -> None:
         """The protocol core refused a frame, answering ``reply_text`` (an error frame) or not."""
@@ -142,7 +136,7 @@ class Metrics:
     def events_out(self, counts: dict[str, int]) -> None:
         """Event frames written, by type (the hub and replays count a turn or a page at once)."""
         for event_type, count in counts.items():
-            self._child(self.frames_out, "event", event_type).inc(count)
+            self.frames_out.inc(("event", event_type), count)
 
     def replay_page(self, event_types: Iterable[str]) -> None:
         """One page of missed events was read for a resuming client (it may be empty)."""
@@ -158,9 +152,9 @@ class Metrics:
         self.events_out({"sync." + outcome: 1, "held": held} if held else {"sync." + outcome: 1})
 
     def http_response(self, method: str, status: int, code: str | None) -> None:
-        self._child(self.http_requests, method if method in HTTP_METHODS else "other", str(status)).inc()
+        self.http_requests.inc((method if method in HTTP_METHODS else "other", str(status)))
         if code is not None:
-            self._child(self.errors, "http", code).inc()
+            self.errors.inc(("http", code))
 
     # --- exposition ------------------------------------------------------------------------------
 
