@@ -16,6 +16,7 @@ from im_server.metrics import Metrics
 from im_server.notifier import Notifier, OutboxNotifier
 from im_server.runtime import Messaging
 from orgchart import __version__
+from orgchart.http import parse_errors
 from orgchart.http import routes as directory_routes
 from orgchart.http.errors import json_errors
 from orgchart.http.keys import ENGINE, HOLDINGS_CHANGED, NOTIFIER, SESSIONS, SETTINGS
@@ -33,6 +34,7 @@ def create_app(settings: Settings, *, run_migrations: bool = True,
     ``notifier`` is how DING reminders and activation codes leave the system (SMS, voice); the
     default records them in the notifier outbox, where the API and the tests can see them.
     """
+    parse_errors.install()  # unparsable requests answered as JSON, without a traceback
     metrics = Metrics()
     app = web.Application(middlewares=[http_metrics.request_context(metrics), json_errors],
                           client_max_size=64 * 1024 * 1024)

@@ -68,6 +68,7 @@ def normalise(kind: str, content: dict[str, Any]) -> tuple[dict[str, Any], list[
     for button in buttons:
         if not (isinstance(button, dict) and isinstance(button.get("action"), str)
                 and isinstance(button.get("label"), str) and set(button) <= {"action", "label", "url"}
+                and isinstance(button.get("url", ""), str) and len(button.get("url", "")) <= 2000
                 and 0 < len(button["action"]) <= 64 and 0 < len(button["label"]) <= 40):
             raise _bad('按钮格式应为 {"action": "…", "label": "…"}')
     return {"title": title, "text": text, "buttons": buttons}, mentions, f"{title} {text or ''}".strip()

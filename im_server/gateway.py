@@ -19,6 +19,7 @@ from im_server.handlers import Context, failure, invoke
 from im_server.keys import MESSAGING
 from im_server.protocol import Close, Dispatch, ProtocolCore, Reply
 from im_server.protocol.core import encode_error, encode_result
+from im_server.protocol.schema import INT64
 from im_server.replay import replay
 from im_server.runtime import Messaging
 from im_server.tickets import consume_ticket
@@ -48,6 +49,10 @@ async def websocket_endpoint(request: web.Request) -> web.StreamResponse:
     viewer: Viewer | None = None
     if "token" in request.query:
         return error_response(400, "token_in_url", "不要把令牌放在 URL 中; 请使用一次性票据或在首帧认证")
+    cursor = _cursor(request.query.getall("cursor", []))
+    if cursor == BAD_CURSOR:  # refused before the ticket is used up: the client fixes the URL
+        return error_response(400, "invalid_args", f"cursor 应为 0–{INT64} 的十进制整数 (新设备不带 cursor)",
+                              field="cursor")
     if "ticket" in request.query:
         try:
             viewer = await consume_ticket(rt, request.query["ticket"])
@@ -57,21 +62,35 @@ async def websocket_endpoint(request: web.Request) -> web.StreamResponse:
         if viewer is None:
             return error_response(401, "unauthenticated", "票据无效、已过期或已被使用")
     ws = web.WebSocketResponse(
-        heartbeat=settings.ws_heartbeat_seconds, max_msg_size=settings.ws_max_frame_bytes,
+        # aiohttp refuses a message of max_msg_size bytes or more; the documented limit is
+        # inclusive: a frame of exactly ws_max_frame_bytes is accepted
+        heartbeat=settings.ws_heartbeat_seconds, max_msg_size=settings.ws_max_frame_bytes + 1,
         compress=False, autoping=True)
     await ws.prepare(request)
     session = _Session(rt, ws, request)
     try:
         if viewer is not None:
-            await session.start(viewer, _cursor(request.query.get("cursor")))
+            await session.start(viewer, cursor)
         await session.serve()
     finally:
         await session.finish()
     return ws
 
 
-def _cursor(raw: str | None) -> int | None:
-    return int(raw) if raw is not None and raw.isdigit() else None
+#: :func:`_cursor`'s answer for a ``?cursor=`` that is not a position.
+BAD_CURSOR = -1
+
+
+def _cursor(values: list[str]) -> int | None:
+    """The ``?cursor=`` position; None without one; :data:`BAD_CURSOR` for anything else (not
+    ASCII digits, out of range, given twice) — never silently "no cursor", which skips the
+    replay."""
+    if not values:
+        return None
+    if len(values) > 1 or not values[0].isascii() or not values[0].isdigit() or len(values[0]) > 19:
+        return BAD_CURSOR
+    value = int(values[0])
+    return value if value <= INT64 else BAD_CURSOR
 
 
 class _Session:

@@ -8,7 +8,8 @@
     ├── PermissionDenied    (403, ``forbidden``)
     ├── Conflict            (409, ``conflict``)
     ├── ActivationRefused   (400, ``invalid_code``, ``code_expired`` or ``code_used``)
-    └── TooManyAttempts     (429, ``too_many_attempts``)
+    ├── TooManyAttempts     (429, ``too_many_attempts``)
+    └── PayloadTooLarge     (413, ``payload_too_large``)
 
 Messages are for people and in Simplified Chinese; codes are for programs and never change.
 """
@@ -65,3 +66,7 @@ class ActivationRefused(ZhengdingError):
 
 class TooManyAttempts(ZhengdingError):
     code, status = "too_many_attempts", 429
+
+
+class PayloadTooLarge(ZhengdingError):
+    code, status = "payload_too_large", 413

@@ -50,7 +50,10 @@ def is_plain(args: dict[str, Any], mentions: list) -> bool:
 
 
 async def send_many(conn: AsyncConnection, sends: list[PlainSend]) -> list[JobResult | Exception | None]:
-    from im_server.handlers.messages import ack  # the one definition of an acknowledgement
+    from im_server.handlers.messages import (  # the one definition of an acknowledgement
+        ack,
+        retry_ack,
+    )
 
     today = dt.date.today()
     results: list[JobResult | Exception | None] = [None] * len(sends)
@@ -59,7 +62,10 @@ async def send_many(conn: AsyncConnection, sends: list[PlainSend]) -> list[JobRe
     todo = []
     for index, send in enumerate(sends):
         if send.key in retried:
-            results[index] = JobResult({**ack(retried[send.key]), "duplicate": True})
+            try:
+                results[index] = JobResult(retry_ack(retried[send.key], send.conversation))
+            except ProtocolError as exc:
+                results[index] = exc
         elif send.key in seen:
             results[index] = None  # the same id twice in one batch: the single path answers it
         else:

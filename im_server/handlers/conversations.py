@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from im_server.delivery.committer import JobResult, Outgoing
 from im_server.handlers import Context
 from im_server.protocol import ProtocolError
+from im_server.protocol.schema import INT32
 from im_server.stores import announced
 from im_server.stores import conversations as store
 from im_server.stores import messages as message_store
@@ -81,7 +82,9 @@ async def _member_rows(conn: AsyncConnection, items: list[Any], expanded: dict[s
                                 '{"selector": "…"} 或 {"enterprise": "统一社会信用代码"}', field="members")
         key, value = next(iter(item.items()))
         if key == "person":
-            if not isinstance(value, int) or await conn.scalar(
+            if not isinstance(value, int) or isinstance(value, bool) or not 0 < value <= INT32:
+                raise ProtocolError("invalid_args", '成员 {"person": id} 的 id 应为正整数', field="members")
+            if await conn.scalar(
                     select(om.Person.id).where(om.Person.id == value)) is None:
                 raise ProtocolError("not_found", f"人员 {value} 不存在")
             rows.append({"member_type": "person", "person_id": value, "can_post": can_post})

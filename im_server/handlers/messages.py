@@ -36,6 +36,15 @@ def ack(message: dict[str, Any]) -> dict[str, Any]:
     return {"message": message}
 
 
+def retry_ack(original: dict[str, Any], conversation: int) -> dict[str, Any]:
+    """The acknowledgement of a retried send — if it is one: the same ``client_msg_id`` aimed
+    at another conversation is a client bug, and answering the old ack would hide it."""
+    if original["conversation"] != conversation:
+        raise ProtocolError("conflict", f"client_msg_id 已用于会话 {original['conversation']} 中的消息, "
+                            "不能用于另一会话; 新消息请使用新的 client_msg_id", field="client_msg_id")
+    return {**ack(original), "duplicate": True}
+
+
 async def _mention_people(conn: AsyncConnection, mentions: list[dict], members: set[int],
                           today: dt.date) -> tuple[list[dict], set[int]]:
     """Resolve mentions; an @post reaches its current holders, even those not in the conversation."""
@@ -83,7 +92,7 @@ def _send_job(ctx: Context, args: dict[str, Any], content: dict, mentions: list,
     async def job(conn: AsyncConnection) -> JobResult:
         original = await store.by_client_id(conn, ctx.me, args["client_msg_id"])
         if original is not None:  # a retry: same acknowledgement, nothing new
-            return JobResult({**ack(original), "duplicate": True})
+            return JobResult(retry_ack(original, args["conversation"]))
         today = ctx.today()
         conversation, may_post, _ = await _require_member(conn, ctx, args["conversation"])
         if not may_post:
@@ -136,7 +145,7 @@ async def edit(ctx: Context, args: dict[str, Any]) -> dict[str, Any]:
         if row.recalled_at is not None:
             raise ProtocolError("conflict", "消息已撤回, 不能编辑")
         if row.content_type not in EDITABLE:
-            raise ProtocolError("invalid_args", "只有文本和 Markdown 消息可以编辑")
+            raise ProtocolError("invalid_args", "只有文本和 Markdown 消息可以编辑", field="message")
         content, mentions, search_text = normalise(row.content_type, args["content"])
         members = await recipients(conn, row.conversation_id, ctx.today())
         resolved, reached = await _mention_people(conn, mentions, members, ctx.today())
@@ -188,7 +197,7 @@ async def card_click(ctx: Context, args: dict[str, Any]) -> dict[str, Any]:
     async def job(conn: AsyncConnection) -> JobResult:
         row, _ = await _own_message(conn, ctx, args["message"])
         if row.content_type != "card" or row.recalled_at is not None:
-            raise ProtocolError("invalid_args", "该消息不是可点击的卡片")
+            raise ProtocolError("invalid_args", "该消息不是可点击的卡片", field="message")
         buttons = json.loads(row.body)["content"]["buttons"]
         if args["action"] not in {b["action"] for b in buttons}:
             raise ProtocolError("invalid_args", f"卡片没有按钮 {args['action']}", field="action")

@@ -47,7 +47,12 @@ async def _compile(ctx: Context, selector: str) -> Compiled:
     return compiled
 
 
-async def _ack(conn: AsyncConnection, row: Any, *, duplicate: bool) -> dict[str, Any]:
+async def _ack(conn: AsyncConnection, row: Any, *, duplicate: bool,
+               as_post: str | None = None) -> dict[str, Any]:
+    if duplicate and as_post is not None and row.post_code != as_post:
+        # the same key for a notice from another post: a client bug the old ack would hide
+        raise ProtocolError("conflict", f"client_msg_id 已用于岗位 {row.post_code} 发出的通知, "
+                            "不能用于另一岗位; 新通知请使用新的 client_msg_id", field="client_msg_id")
     ack = {"notice": store.notice_json(row), "recipients": await store.recipient_count(conn, row.id),
            "client_msg_id": row.client_msg_id}
     return (ack | {"duplicate": True}) if duplicate else ack
@@ -60,7 +65,7 @@ async def send(ctx: Context, args: dict[str, Any]) -> dict[str, Any]:
     async with ctx.rt.engine.connect() as conn:  # a retry answers even if the selector broke since
         original = await store.by_client_id(conn, ctx.me, client_msg_id)
         if original is not None:
-            return await _ack(conn, original, duplicate=True)
+            return await _ack(conn, original, duplicate=True, as_post=args["as_post"])
     title, body = args["title"].strip(), args["body"].strip()
     if not title:
         raise ProtocolError("invalid_args", "通知标题不能为空", field="title")
@@ -78,7 +83,7 @@ async def send(ctx: Context, args: dict[str, Any]) -> dict[str, Any]:
     async def job(conn: AsyncConnection) -> JobResult:
         original = await store.by_client_id(conn, ctx.me, client_msg_id)
         if original is not None:  # a retry that raced the first send into the same batch
-            return JobResult(await _ack(conn, original, duplicate=True))
+            return JobResult(await _ack(conn, original, duplicate=True, as_post=args["as_post"]))
         today = ctx.today()
         held = await held_posts(conn, ctx.me, today)
         if args["as_post"] not in held:
@@ -100,7 +105,7 @@ async def send(ctx: Context, args: dict[str, Any]) -> dict[str, Any]:
             original = await store.by_client_id(conn, ctx.me, client_msg_id)
             if original is None:
                 raise
-            return JobResult(await _ack(conn, original, duplicate=True))
+            return JobResult(await _ack(conn, original, duplicate=True, as_post=args["as_post"]))
         await store.insert_recipients(conn, notice_id, rows)
         await record(conn, actor=ctx.me, action="notice.send", target=f"notice:{notice_id}",
                      details={"post": args["as_post"], "selector": args["selector"],
@@ -263,7 +268,8 @@ async def outbox_entries(rt: Messaging, viewer: Viewer, *, notice_id: int | None
             if message.sender_id != viewer.person_id and not viewer.is_admin:
                 raise ProtocolError("forbidden", "只有消息的发送人和管理员可以查看提醒记录")
         if notice_id is None and message_id is None and not viewer.is_admin:
-            raise ProtocolError("invalid_args", "请指定 notice 或 message (查看全部提醒记录需要管理员权限)")
+            raise ProtocolError("invalid_args", "请指定 notice 或 message (查看全部提醒记录需要管理员权限)",
+                                field="notice")
         entries = await store.list_outbox(conn, notice_id=notice_id, message_id=message_id,
                                           offset=offset, limit=limit, mobile=mobile)
     return {"entries": entries, "offset": offset, "limit": limit}

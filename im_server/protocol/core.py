@@ -15,6 +15,7 @@ from typing import Any
 
 from im_server.protocol.ratelimit import TokenBucket
 from im_server.protocol.schema import OPERATIONS, ArgumentError, validate_args
+from orgchart.infra.safe_json import loads, text_ok
 
 PROTOCOL_VERSION = 1
 MAX_ID_LENGTH = 64
@@ -108,15 +109,19 @@ class ProtocolCore:
             return Reply(encode_error(_peek_id(text), "rate_limited", "发送过于频繁, 请稍后再试"))
         self.strikes = 0
         try:
-            frame = json.loads(text)
+            frame = loads(text)
         except (ValueError, RecursionError):
             return Reply(encode_error(None, "bad_frame", "帧不是合法的 JSON"))
         if not isinstance(frame, dict):
             return Reply(encode_error(None, "bad_frame", "帧必须是 JSON 对象"))
         request_id = frame.get("id")
-        if not isinstance(request_id, str) or not request_id or len(request_id) > MAX_ID_LENGTH:
-            return Reply(encode_error(None, "bad_frame", f"请求必须带有 1–{MAX_ID_LENGTH} 个字符的字符串 id"))
-        if frame.get("v", PROTOCOL_VERSION) != PROTOCOL_VERSION:
+        if not _usable_id(request_id):
+            return Reply(encode_error(None, "bad_frame", f"请求必须带有 1–{MAX_ID_LENGTH} 个字符的字符串 id",
+                                      field="id"))
+        version = frame.get("v", PROTOCOL_VERSION)
+        if not isinstance(version, int) or isinstance(version, bool):  # 1.0 and true are not 1
+            return Reply(encode_error(request_id, "bad_frame", "协议版本 v 必须是整数", field="v"))
+        if version != PROTOCOL_VERSION:
             return Reply(encode_error(request_id, "unsupported_version",
                                       f"不支持的协议版本, 服务器使用 v{PROTOCOL_VERSION}"))
         op = frame.get("op")
@@ -125,7 +130,7 @@ class ProtocolCore:
         if self.state is State.AWAITING_AUTH and op != "auth":
             return Reply(encode_error(request_id, "unauthenticated", "请先完成认证 (auth)"))
         if self.state is State.READY and op == "auth":
-            return Reply(encode_error(request_id, "invalid_args", "连接已认证"))
+            return Reply(encode_error(request_id, "invalid_args", "连接已认证", field="op"))
         try:
             args = validate_args(op, frame.get("args", {}))
         except ArgumentError as exc:
@@ -138,8 +143,14 @@ def _peek_id(text: str) -> str | None:
     if len(text) > 4096:
         return None
     try:
-        frame = json.loads(text)
-    except ValueError:
+        frame = loads(text)
+    except (ValueError, RecursionError):
         return None
     request_id = frame.get("id") if isinstance(frame, dict) else None
-    return request_id if isinstance(request_id, str) and len(request_id) <= MAX_ID_LENGTH else None
+    return request_id if _usable_id(request_id) else None
+
+
+def _usable_id(request_id: object) -> bool:
+    """A request id we can echo: a 1–64 character string that encodes (no lone surrogates)."""
+    return (isinstance(request_id, str) and 0 < len(request_id) <= MAX_ID_LENGTH
+            and text_ok(request_id))

@@ -19,7 +19,8 @@ from orgchart.service.viewer import Viewer
 @login_required
 async def import_directory(request: web.Request, viewer: Viewer) -> web.Response:
     viewer.require_admin()  # refuse before reading a possibly large body
-    report = await admin(request).import_directory(viewer, await read_json(request))
+    # the whole directory: up to the application's client_max_size
+    report = await admin(request).import_directory(viewer, await read_json(request, limit=None))
     if not report.ok:
         return error_response(
             422,

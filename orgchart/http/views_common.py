@@ -11,14 +11,19 @@ from typing import Any
 
 from aiohttp import web
 
-from orgchart.errors import InvalidInput
+from orgchart.errors import InvalidInput, PayloadTooLarge
 from orgchart.http.keys import COUNTS_CACHE, HOLDINGS_CHANGED, SESSIONS, SETTINGS
+from orgchart.infra.safe_json import find_unsafe, loads
 from orgchart.service.accounts import AccountService
 from orgchart.service.admin import AdminService
 from orgchart.service.directory import DirectoryService
 from orgchart.service.enterprises import EnterpriseService
 
 DEFAULT_LIMIT = 20
+#: Bodies of the JSON endpoints: far above any request they take (a notice of 20,000 characters
+#: is ~120 KB even fully escaped), far below the application's limit for uploads. A view with
+#: bigger bodies (the directory import) passes its own limit.
+JSON_BODY_LIMIT = 256 * 1024
 #: Larger pages are cut to this size rather than refused.
 MAX_LIMIT = 200
 
@@ -31,16 +36,40 @@ def json_response(data: Any, *, status: int = 200) -> web.Response:
     return web.json_response(data, status=status, dumps=_dumps)
 
 
-async def read_json(request: web.Request) -> Any:
-    """The request body as JSON, or ``invalid_input`` saying it is not JSON."""
+async def read_body(request: web.Request, limit: int | None) -> bytes:
+    """The body, refused with 413 ``payload_too_large`` as soon as it passes ``limit`` bytes
+    (None: the application's ``client_max_size``) — before it is all read, let alone used."""
+    if limit is None:
+        return await request.read()
+    if request.content_length is not None and request.content_length > limit:
+        raise PayloadTooLarge(f"请求体过大 (上限 {limit // 1024} KiB)", details={"limit": limit})
+    chunks, size = [], 0
+    async for chunk in request.content.iter_any():
+        size += len(chunk)
+        if size > limit:
+            raise PayloadTooLarge(f"请求体过大 (上限 {limit // 1024} KiB)", details={"limit": limit})
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+async def read_json(request: web.Request, *, limit: int | None = JSON_BODY_LIMIT) -> Any:
+    """The request body as JSON, or ``invalid_input`` saying it is not JSON (or holds a number
+    too long to be anything, or text that cannot be stored: lone surrogates, NUL)."""
+    raw = await read_body(request, limit)
     try:
-        return await request.json()
-    except (json.JSONDecodeError, UnicodeDecodeError):
+        body = loads(raw.decode("utf-8"))
+    except (ValueError, RecursionError):  # JSONDecodeError and UnicodeDecodeError among them
         raise InvalidInput("请求体不是合法的 JSON") from None
+    unsafe = find_unsafe(body)
+    if unsafe == "number":
+        raise InvalidInput("请求体中的数值超出范围")
+    if unsafe == "text":
+        raise InvalidInput("请求体含有无法处理的字符 (孤立的代理字符或 NUL)")
+    return body
 
 
-async def read_object(request: web.Request) -> dict[str, Any]:
-    body = await read_json(request)
+async def read_object(request: web.Request, *, limit: int | None = JSON_BODY_LIMIT) -> dict[str, Any]:
+    body = await read_json(request, limit=limit)
     if not isinstance(body, dict):
         raise InvalidInput("请求体必须是 JSON 对象")
     return body
