@@ -43,8 +43,8 @@ async def issue_codes(request: web.Request, viewer: Viewer) -> web.Response:
             if name in request.query:
                 body[name] = request.query[name]
         body = _query_types(body)
-    else:
-        body = await read_object(request)
+    else:  # a JSON list of mobiles may be as long as the CSV
+        body = await read_object(request, limit=MAX_CSV_BYTES)
     unknown = set(body) - {"selector", "mobiles", "valid_hours", "include_active"}
     if unknown:
         name = min(unknown)
