@@ -7,7 +7,7 @@ time over a real websocket to a real server on each backend.
 Properties: every frame gets exactly one reply and it is never ``internal``; every
 ``invalid_args`` names its ``details.field``; nothing is logged with a traceback (or at ERROR);
 afterwards the server still serves a well-behaved request. Runs a fixed number of examples
-(``ZHENGDING_FUZZ_EXAMPLES``, default 300), derandomized: the same frames on every run and in CI.
+(``ZHENGDING_FUZZ_EXAMPLES``, default 500), derandomized: the same frames on every run and in CI.
 (tests/im_server/test_fuzz.py complements this with random junk at volume against a server
 process, watching its memory.)
 """
@@ -34,7 +34,7 @@ from orgchart.infra.config import Settings
 from tests.im_server.harness import WsClient, load_sample
 from tests.orgchart import sample
 
-EXAMPLES = int(os.environ.get("ZHENGDING_FUZZ_EXAMPLES", "300"))
+EXAMPLES = int(os.environ.get("ZHENGDING_FUZZ_EXAMPLES", "500"))
 HUGE_MARK = "@@HUGE@@"
 
 # --- values -------------------------------------------------------------------------------------
@@ -66,16 +66,22 @@ members = st.lists(st.one_of(
     any_json), max_size=4)
 
 
-def value_for(name: str, spec: Field) -> st.SearchStrategy[Any]:
-    """Mostly what the schema allows, often just outside it."""
+def value_for(name: str, spec: Field, clean: bool) -> st.SearchStrategy[Any]:
+    """What the schema allows (``clean``: only that, so frames get past validation into the
+    handlers), or often just outside it."""
     if spec.kind is int:
-        return st.one_of(st.integers(spec.minimum, min(spec.maximum, spec.minimum + 10)),
-                         st.integers(spec.minimum, spec.maximum), ints)
+        allowed = st.one_of(st.integers(spec.minimum, min(spec.maximum, spec.minimum + 10)),
+                            st.integers(spec.minimum, spec.maximum))
+        return allowed if clean else st.one_of(allowed, ints)
     if spec.kind is str:
-        if spec.choices:
-            return st.one_of(st.sampled_from(sorted(spec.choices)), texts)
         limit = spec.max_length or 100
-        return st.one_of(texts, st.sampled_from(["字" * limit, "字" * (limit + 1)]))
+        if spec.choices:
+            allowed = st.sampled_from(sorted(spec.choices))
+        else:
+            allowed = st.one_of(st.text(max_size=min(limit, 20)), st.sampled_from(
+                [t for t in ODD_TEXT if len(t) <= limit and t != HUGE_MARK and "\x00" not in t
+                 and "\ud800" not in t and "\udfff" not in t]))
+        return allowed if clean else st.one_of(allowed, texts, st.sampled_from(["字" * limit, "字" * (limit + 1)]))
     if spec.kind is bool:
         return st.booleans()
     if name == "content":
@@ -87,21 +93,21 @@ def value_for(name: str, spec: Field) -> st.SearchStrategy[Any]:
     return any_json
 
 
-def args_for(op: str) -> st.SearchStrategy[dict[str, Any]]:
+def args_for(op: str, clean: bool = False) -> st.SearchStrategy[dict[str, Any]]:
     fields = OPERATIONS[op]
     return st.fixed_dictionaries(
-        {name: value_for(name, spec) for name, spec in fields.items() if spec.required},
-        optional={name: value_for(name, spec) for name, spec in fields.items() if not spec.required})
+        {name: value_for(name, spec, clean) for name, spec in fields.items() if spec.required},
+        optional={name: value_for(name, spec, clean) for name, spec in fields.items() if not spec.required})
 
 
-MUTATIONS = ["none", "none", "none", "drop", "unknown", "replace", "huge", "version", "id", "args"]
+MUTATIONS = ["none"] * 6 + ["drop", "unknown", "replace", "huge", "version", "id", "args"]
 
 
 @st.composite
 def frames(draw) -> str:
     """A request frame's text: generated from the schema, then perhaps mutated."""
     op = draw(st.sampled_from(sorted(OPERATIONS)))
-    args = draw(args_for(op))
+    args = draw(args_for(op, clean=draw(st.booleans())))
     frame: dict[str, Any] = {"v": 1, "id": "f", "op": op, "args": args}
     mutation = draw(st.sampled_from(MUTATIONS))
     if mutation == "drop" and args:
@@ -142,13 +148,17 @@ class Live:
     client: WsClient
     conversation: int
     errors: _Errors
+    #: a socket that never authenticates (the auth timeout is long here)
+    stranger: aiohttp.ClientWebSocketResponse
 
-    def reply_to(self, text: str) -> dict[str, Any]:
+    def reply_to(self, text: str, *, ws: aiohttp.ClientWebSocketResponse | None = None) -> dict[str, Any]:
         """Send one frame; its reply (the next reply frame: requests go one at a time)."""
+        ws = ws or self.client.ws
+
         async def exchange() -> dict[str, Any]:
-            await self.client.ws.send_str(text)
+            await ws.send_str(text)
             while True:
-                message = await self.client.ws.receive(timeout=10)
+                message = await ws.receive(timeout=10)
                 assert message.type == aiohttp.WSMsgType.TEXT, f"socket closed: {message!r}"
                 reply = json.loads(message.data)
                 if "re" in reply:
@@ -163,10 +173,10 @@ def live(db_url, tmp_path) -> Iterator[Live]:
     errors = _Errors()
     logging.getLogger().addHandler(errors)
     options = Settings(database_url=db_url, demo_data=False, media_dir=str(tmp_path / "media"),
-                       ws_rate=100000, ws_burst=100000)
+                       ws_rate=100000, ws_burst=100000, ws_auth_timeout=600)
     server = TestServer(create_app(options))
 
-    async def start() -> tuple[aiohttp.ClientSession, WsClient, int]:
+    async def start() -> tuple[aiohttp.ClientSession, WsClient, int, aiohttp.ClientWebSocketResponse]:
         await server.start_server()
         await load_sample(server.app[SESSIONS])
         http = aiohttp.ClientSession()
@@ -183,13 +193,15 @@ def live(db_url, tmp_path) -> Iterator[Live]:
         while True:
             reply = json.loads((await client.ws.receive(timeout=10)).data)
             if reply.get("re") == "open":
-                return http, client, reply["result"]["conversation"]["id"]
+                stranger = await http.ws_connect(base.replace("http", "ws", 1) + "/ws")
+                return http, client, reply["result"]["conversation"]["id"], stranger
 
-    http, client, conversation = loop.run_until_complete(start())
+    http, client, conversation, stranger = loop.run_until_complete(start())
     try:
-        yield Live(loop, client, conversation, errors)
+        yield Live(loop, client, conversation, errors, stranger)
     finally:
         logging.getLogger().removeHandler(errors)
+        loop.run_until_complete(stranger.close())
         loop.run_until_complete(client.ws.close())
         loop.run_until_complete(http.close())
         loop.run_until_complete(server.close())
@@ -214,8 +226,22 @@ def test_frames_from_the_schema_never_become_internal(live: Live):
         assert not live.errors.records, [r.getMessage() for r in live.errors.records]
 
     one_frame()
+
+    @settings(max_examples=EXAMPLES // 3, derandomize=True, database=None, deadline=None,
+              suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+    @given(args=st.one_of(args_for("auth"), any_json))
+    def one_auth(args: Any) -> None:   # before authentication: only auth runs, and fails
+        text = json.dumps({"v": 1, "id": "a", "op": "auth", "args": args}).replace(
+            json.dumps(HUGE_MARK), "9" * 5000)
+        reply = live.reply_to(text, ws=live.stranger)
+        code = reply["error"]["code"]
+        seen[code] = seen.get(code, 0) + 1
+        assert code in ("unauthenticated", "invalid_args", "bad_frame"), (text[:300], reply)
+        assert not live.errors.records, [r.getMessage() for r in live.errors.records]
+
+    one_auth()
     print("fuzz replies by code:", dict(sorted(seen.items())))
-    assert sum(seen.values()) >= EXAMPLES and seen.get("ok", 0) > 0 and seen.get("invalid_args", 0) > 0
+    assert sum(seen.values()) >= EXAMPLES + EXAMPLES // 3 and seen.get("ok", 0) > 0 and seen.get("invalid_args", 0) > 0
     # still up, and correct
     ack = live.reply_to(json.dumps({"v": 1, "id": "after", "op": "msg.send", "args": {
         "conversation": live.conversation, "client_msg_id": "after-fuzz", "type": "text",
