@@ -81,8 +81,8 @@ async def activate_command(args: argparse.Namespace, mobiles: list[str] | None) 
                                      valid_hours=args.valid_hours, include_active=args.include_active)
     skipped = result["skipped"]
     until = dt.datetime.fromisoformat(result["expires_at"]).astimezone(BEIJING)
-    print(f"已发放激活码 {result['issued']} 个 (共匹配 {result['matched']} 人), "
-          f"有效期至 {until:%Y-%m-%d %H:%M:%S} (北京时间), 已通过短信发送")
+    sent = f", 有效期至 {until:%Y-%m-%d %H:%M:%S} (北京时间), 已通过短信发送" if result["issued"] else ""
+    print(f"已发放激活码 {result['issued']} 个 (共匹配 {result['matched']} 人){sent}")
     if any(skipped.values()):
         print(f"跳过: 已激活 {skipped['already_active']} 人, 无手机号 {skipped['no_mobile']} 人, "
               f"发放过于频繁 {skipped['rate_limited']} 人")
