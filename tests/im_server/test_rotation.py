@@ -8,9 +8,14 @@ by date (or made outside the server) and announces each change once.
 """
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 
+from aiohttp.test_utils import TestServer
+
+from im_server.app import create_app
 from im_server.keys import MESSAGING
+from im_server.rotation import rotation_job
 from orgchart.http.keys import SESSIONS
 from tests.im_server.harness import WsClient, rotate
 from tests.orgchart import sample
@@ -100,3 +105,26 @@ async def test_a_rotation_by_date_is_announced_once_by_the_sweep(connect, im_ser
     assert await runtime.hand_over_pending_notices() == 0  # the next sweep: nothing new to announce
     await qian.request("ping")
     assert len(qian.stream("conversation.new")) == 2 and len(zhang.stream("conversation.removed")) == 1
+
+
+async def test_two_nodes_sweeping_at_once_announce_a_rotation_once(connect, im_server, im_settings):
+    """Every node sweeps every minute; the committer's lock makes each change one node's."""
+    wang, qian = await connect(WANG), await connect(QIAN)
+    conversations = {(await wang.request("conv.open", kind="post", post=HEAD))["conversation"]["id"],
+                     (await wang.request("conv.open", kind="group", title="局务会",
+                                         members=[{"post": HEAD}]))["conversation"]["id"]}
+    await rotate(im_server.app[SESSIONS], HEAD, ZHANG, QIAN, dt.date.today())
+    other = TestServer(create_app(im_settings))
+    await other.start_server()
+    try:
+        today = dt.date.today()
+        runs = [node.app[MESSAGING].committer.submit(rotation_job(None, today))
+                for node in (im_server, other) for _ in range(3)]
+        rotations = await asyncio.gather(*runs)
+    finally:
+        await other.close()
+    announced = [(conversation, person) for r in rotations for conversation, people in r.joined.items()
+                 for person in people]
+    assert sorted(announced) == sorted((c, qian.person_id) for c in conversations)
+    removed = [c for r in rotations for c in r.left]
+    assert sorted(removed) == sorted(conversations)
