@@ -5,7 +5,7 @@ from pathlib import Path
 
 from aiohttp import web
 
-from im_server import http_audit, http_notices, http_ops
+from im_server import http_audit, http_notices, http_ops, webclient
 from im_server.gateway import websocket_endpoint
 from im_server.handlers.search import search_messages_view
 from im_server.keys import MESSAGING
@@ -50,5 +50,6 @@ def setup(app: web.Application) -> None:
     app.router.add_routes(http_ops.routes())
     app.router.add_get("/api/v1/search/messages", search_messages_view)
     media_views.setup(app)
+    webclient.setup(app)
     app.setdefault(OPENAPI_PARTS, []).extend([OPENAPI_FILE, OPENAPI_OPS_FILE])
     app[OPENAPI_INFO] = OPENAPI_INFO_WHOLE

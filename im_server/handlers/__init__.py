@@ -55,10 +55,10 @@ Handler = Callable[[Context, dict[str, Any]], Awaitable[Any]]
 
 
 def _collect() -> dict[str, Handler]:
-    from im_server.handlers import conversations, messages, misc, notices, search
+    from im_server.handlers import conversations, messages, misc, notices, receipts, search
 
     table: dict[str, Handler] = {}
-    for module in (conversations, messages, misc, notices, search):
+    for module in (conversations, messages, misc, notices, receipts, search):
         for op, handler in module.OPS.items():
             if op in table:
                 raise RuntimeError(f"operation {op} registered twice")

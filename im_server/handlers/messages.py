@@ -22,6 +22,7 @@ from im_server.handlers.conversations import _require_member, conversation_json
 from im_server.protocol import ProtocolError
 from im_server.stores import conversations as conversation_store
 from im_server.stores import messages as store
+from im_server.stores import receipts as receipt_store
 from im_server.stores.membership import held_posts, recipients
 from orgchart import models as om
 from orgchart.infra.audit import record
@@ -182,12 +183,21 @@ async def read(ctx: Context, args: dict[str, Any]) -> dict[str, Any]:
     async def job(conn: AsyncConnection) -> JobResult:
         conversation, _, _ = await _require_member(conn, ctx, args["conversation"])
         seq = min(args["seq"], conversation["last_seq"])
-        last, moved = await conversation_store.mark_read(conn, conversation["id"], ctx.me, seq)
-        data = {"conversation": conversation_json(conversation),
-                "person": {"id": ctx.me, "name": ctx.viewer.name}, "last_read_seq": last}
+        previous, last = await receipt_store.advance(conn, conversation["id"], ctx.me, seq)
+        reader = {"id": ctx.me, "name": ctx.viewer.name}
+        data = {"conversation": conversation_json(conversation), "person": reader, "last_read_seq": last}
         # The reader's other devices clear their badge; the device that read knows already,
         # and a read that moved nothing tells nobody.
-        events = [Outgoing("conversation.read", data, [ctx.me], skip=ctx.connection)] if moved else []
+        if last <= previous:
+            return JobResult(data, [])
+        events = [Outgoing("conversation.read", data, [ctx.me], skip=ctx.connection)]
+        # the senders of what was just read update their receipts (one event, whatever the group's size)
+        senders = await receipt_store.senders_between(conn, conversation["id"], previous, last)
+        senders.discard(ctx.me)
+        if senders:
+            events.append(Outgoing("message.read", {
+                "conversation": conversation_json(conversation), "person": reader,
+                "from_seq": previous, "last_read_seq": last}, senders))
         return JobResult(data, events)
 
     return await ctx.rt.committer.submit(job)

@@ -75,6 +75,8 @@ OPERATIONS: dict[str, dict[str, Field]] = {
     "msg.edit": {"message": MESSAGE_ID, "content": f(dict, True)},
     "msg.recall": {"message": MESSAGE_ID},
     "msg.read": {"conversation": ID, "seq": f(int, True, minimum=0, maximum=INT64)},
+    "msg.receipts": {"conversation": ID, "messages": f(list, max_length=200)},
+    "msg.readers": {"message": MESSAGE_ID},
     "card.click": {"message": MESSAGE_ID, "action": f(str, True, max_length=64), "value": f(str, max_length=2000)},
     "notice.send": {
         "client_msg_id": CLIENT_MSG_ID,

@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from typing import Any
 
-from sqlalchemy import and_, func, insert, select, update
+from sqlalchemy import and_, func, insert, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from im_server import models as m
@@ -92,23 +93,38 @@ async def list_for(conn: AsyncConnection, person_id: int, today: dt.date, limit:
                    m.Message.recalled_at.is_(None),
                    m.Message.seq > func.coalesce(read.c.last_read_seq, 0))
             .group_by(m.Message.conversation_id))).all())
+    last = await last_messages(conn, [(r.id, r.last_seq) for r in rows if r.last_seq])
     return [{"id": r.id, "kind": r.kind, "title": r.title, "last_seq": r.last_seq,
              "last_at": iso(r.last_at or r.created_at),
-             "unread": unread.get(r.id, 0)} for r in rows]
+             "unread": unread.get(r.id, 0), "last_message": last.get(r.id)} for r in rows]
 
 
-async def mark_read(conn: AsyncConnection, conversation_id: int, person_id: int,
-                    seq: int) -> tuple[int, bool]:
-    """Move the read position up to ``seq`` (never down): ``(position now, whether it moved)``."""
-    read = m.ReadState.__table__
-    current = await conn.scalar(select(read.c.last_read_seq).where(
-        read.c.conversation_id == conversation_id, read.c.person_id == person_id))
-    if current is None:
-        await conn.execute(insert(read).values(conversation_id=conversation_id, person_id=person_id,
-                                               last_read_seq=seq))
-        return seq, seq > 0
-    if seq > current:
-        await conn.execute(update(read).where(read.c.conversation_id == conversation_id,
-                                              read.c.person_id == person_id).values(last_read_seq=seq))
-        return seq, True
-    return current, False
+PREVIEW_CHARS = 80
+_PLACEHOLDERS = {"image": "[图片]", "file": "[文件]", "card": "[卡片]"}
+
+
+def preview(content_type: str, content: dict[str, Any] | None) -> str:
+    """A one-line summary of a message for conversation lists (at most 80 characters)."""
+    if content is None:
+        return ""
+    if content_type in ("text", "markdown"):
+        text = content.get("title") or content.get("text") or ""
+    else:
+        text = _PLACEHOLDERS.get(content_type, "") + (content.get("title") or "")
+    return " ".join(text.split())[:PREVIEW_CHARS]
+
+
+async def last_messages(conn: AsyncConnection, keys: list[tuple[int, int]]) -> dict[int, dict[str, Any]]:
+    """conversation -> a summary of its latest message, for ``(conversation, last_seq)`` pairs."""
+    if not keys:
+        return {}
+    msg = m.Message.__table__
+    rows = (await conn.execute(
+        select(msg.c.conversation_id, msg.c.id, msg.c.seq, msg.c.sender_id, msg.c.content_type,
+               msg.c.body, msg.c.created_at, msg.c.recalled_at, om.Person.name)
+        .join(om.Person, om.Person.id == msg.c.sender_id)
+        .where(tuple_(msg.c.conversation_id, msg.c.seq).in_(keys)))).all()
+    return {r.conversation_id: {
+        "id": r.id, "seq": r.seq, "sender": {"id": r.sender_id, "name": r.name}, "type": r.content_type,
+        "preview": "" if r.recalled_at else preview(r.content_type, json.loads(r.body).get("content")),
+        "created_at": iso(r.created_at), "recalled": r.recalled_at is not None} for r in rows}
