@@ -69,13 +69,16 @@ async def _mention_people(conn: AsyncConnection, mentions: list[dict], members: 
     return resolved, reached
 
 
-async def _check_media(conn: AsyncConnection, token: str, conversation_id: int) -> str:
-    """The attachment's file name, once it is known to belong to this conversation."""
-    media = (await conn.execute(select(m.Media.conversation_id, m.Media.filename)
+async def _check_media(conn: AsyncConnection, token: str, conversation_id: int) -> dict[str, Any]:
+    """What clients show of an attachment (name, type, size, pixels), once it is known to belong
+    to this conversation: taken from the upload, never from the sender's message."""
+    media = (await conn.execute(select(m.Media.conversation_id, m.Media.filename, m.Media.content_type,
+                                       m.Media.size, m.Media.width, m.Media.height)
                                 .where(m.Media.token == token))).first()
     if media is None or media.conversation_id != conversation_id:
         raise ProtocolError("not_found", "附件不存在或不属于该会话; 请先上传到此会话")
-    return media.filename
+    return {"media": token, "filename": media.filename, "content_type": media.content_type,
+            "size": media.size, "width": media.width, "height": media.height}
 
 
 async def send(ctx: Context, args: dict[str, Any]) -> dict[str, Any]:
@@ -104,9 +107,10 @@ def _send_job(ctx: Context, args: dict[str, Any], content: dict, mentions: list,
             if args["as_post"] not in held:
                 raise ProtocolError("forbidden", f"您目前不在岗位 {args['as_post']} 上, 不能以该岗位身份发送")
             as_post_id = held[args["as_post"]][0]
-        text_for_search = search_text
+        text_for_search, stored = search_text, content
         if args["type"] in ("image", "file"):  # found by its file name
-            text_for_search = await _check_media(conn, content["media"], conversation["id"])
+            stored = await _check_media(conn, content["media"], conversation["id"])
+            text_for_search = stored["filename"]
         if args.get("reply_to") is not None:
             quoted = await store.get(conn, args["reply_to"])
             if quoted is None or quoted.conversation_id != conversation["id"]:
@@ -117,7 +121,7 @@ def _send_job(ctx: Context, args: dict[str, Any], content: dict, mentions: list,
         message = await store.insert_message(
             conn, conversation_id=conversation["id"], seq=seq, sender_id=ctx.me, as_post_id=as_post_id,
             client_msg_id=args["client_msg_id"], content_type=args["type"],
-            body=json.dumps({"content": content, "mentions": resolved}, ensure_ascii=False),
+            body=json.dumps({"content": stored, "mentions": resolved}, ensure_ascii=False),
             search_text=text_for_search, reply_to_id=args.get("reply_to"), urgent=bool(args.get("urgent")),
             created_at=dt.datetime.now(dt.UTC))
         events = [Outgoing("message.new", {"message": message}, members | reached)]

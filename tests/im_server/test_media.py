@@ -96,7 +96,10 @@ async def test_image_upload_send_and_member_downloads(connect):
     await zhang.request("msg.send", conversation=conversation, client_msg_id="img", type="image",
                         content={"media": token})
     event = (await li.wait_events(lambda e: e.get("ev") == "message.new"))[0]
-    assert event["data"]["message"]["content"] == {"media": token}
+    # what clients show is taken from the upload, not from the sender's message
+    assert event["data"]["message"]["content"] == {
+        "media": token, "filename": "巡河照片.png", "content_type": "image/png",
+        "size": body["size"], "width": 800, "height": 600}
 
     response, data = await fetch(li, f"/api/v1/media/{token}")
     assert response.status == 200 and response.content_type == "image/png"
