@@ -3,15 +3,16 @@
 
 import { clear, h } from "./dom.js";
 import { DingBanner } from "./view_ding.js";
+import { icon } from "./icons.js";
 
 const MENUS = {
   official: [
-    ["messages", "消息", "💬"], ["contacts", "通讯录", "👥"], ["notices", "通知", "📋"],
-    ["ding", "DING", "🔔"], ["workbench", "工作台", "🧰"], ["me", "我的", "🙂"],
+    ["messages", "消息"], ["contacts", "通讯录"], ["notices", "通知"],
+    ["ding", "DING"], ["workbench", "工作台"], ["me", "我的"],
   ],
   enterprise: [
-    ["messages", "消息", "💬"], ["contacts", "服务岗位", "🏛"], ["ding", "DING", "🔔"],
-    ["workbench", "工作台", "🧰"], ["me", "我的", "🙂"],
+    ["messages", "消息"], ["contacts", "服务岗位"], ["ding", "DING"],
+    ["workbench", "工作台"], ["me", "我的"],
   ],
 };
 
@@ -31,16 +32,16 @@ export class Shell {
     this.onLogout = onLogout;
     this.view = null;
     const menu = [...(store.isEnterprise ? MENUS.enterprise : MENUS.official)];
-    if (store.isAdmin) menu.push(["admin", "管理后台", "⚙"]);
+    if (store.isAdmin) menu.push(["admin", "管理后台"]);
     this.menu = menu;
     this.links = new Map();
     this.badges = new Map();
     const nav = h("nav.nav", { "aria-label": "主菜单" },
       h("div.nav-brand", h("span.brand-mark", "钉"), h("span.nav-brand-text", "政钉")),
-      menu.map(([key, label, icon]) => {
+      menu.map(([key, label]) => {
         const badge = h("span.badge", { hidden: true });
         const link = h("a.nav-item", { href: `#/${key}`, dataset: { key } },
-          h("span.nav-icon", { "aria-hidden": "true" }, icon), h("span.nav-label", label), badge);
+          h("span.nav-icon", icon(key === "contacts" && store.isEnterprise ? "contacts" : key)), h("span.nav-label", label), badge);
         this.links.set(key, link);
         this.badges.set(key, badge);
         return link;
