@@ -55,10 +55,18 @@ Handler = Callable[[Context, dict[str, Any]], Awaitable[Any]]
 
 
 def _collect() -> dict[str, Handler]:
-    from im_server.handlers import conversations, messages, misc, notices, receipts, search
+    from im_server.handlers import (
+        conversations,
+        messages,
+        misc,
+        notice_sender,
+        notices,
+        receipts,
+        search,
+    )
 
     table: dict[str, Handler] = {}
-    for module in (conversations, messages, misc, notices, receipts, search):
+    for module in (conversations, messages, misc, notices, notice_sender, receipts, search):
         for op, handler in module.OPS.items():
             if op in table:
                 raise RuntimeError(f"operation {op} registered twice")

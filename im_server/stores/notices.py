@@ -21,6 +21,7 @@ from sqlalchemy import (
     func,
     insert,
     literal_column,
+    or_,
     select,
     text,
     union_all,
@@ -432,3 +433,12 @@ async def list_outbox(conn: AsyncConnection, *, notice_id: int | None, message_i
              "person": {"id": r.person_id, "name": r.name}, "mobile": r.mobile, "text": r.text,
              "notice": r.notice_id, "message": r.message_id, "reminder": r.reminder_id,
              "created_at": iso(r.created_at)} for r in await conn.execute(stmt)]
+
+
+async def sent_by(conn: AsyncConnection, person_id: int, post_ids: list[int], before: int | None,
+                  limit: int) -> list[Row]:
+    """Notices sent by the person or from one of ``post_ids``, newest first."""
+    stmt = _notice_select().where(or_(notices.c.sender_id == person_id, notices.c.sender_post_id.in_(post_ids)))
+    if before is not None:
+        stmt = stmt.where(notices.c.id < before)
+    return list((await conn.execute(stmt.order_by(notices.c.id.desc()).limit(limit))).all())
