@@ -151,7 +151,7 @@ export class ImSocket {
     const item = this.pending.get(frame.re);
     if (!item) return;
     if (!frame.ok && frame.error.code === "rate_limited" && IDEMPOTENT.has(item.op)) {
-      setTimeout(() => this.ws && this.write(frame.re, item), 1000);
+      setTimeout(() => this.write(frame.re, item), 1000);
       return;
     }
     this.pending.delete(frame.re);
@@ -160,6 +160,10 @@ export class ImSocket {
   }
 
   write(id, item) {
+    if (!this.ws || this.ws.readyState !== WebSocket.OPEN) {
+      item.sent = false; // sent by onopen once the socket is up
+      return;
+    }
     item.sent = true;
     this.ws.send(JSON.stringify({ v: 1, id, op: item.op, args: item.args }));
   }

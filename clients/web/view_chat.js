@@ -20,7 +20,7 @@ export class Chat {
     this.messages = new Map(); // id -> {message, node}
     this.order = []; // message ids by seq
     this.receipts = new Map(); // my message id -> {read, unread}
-    this.others = 0; // members other than me
+    this.others = null; // members other than me, once known
     this.pending = new Map(); // client_msg_id -> node (sending)
     this.oldestSeq = null;
     this.complete = false;
@@ -87,6 +87,7 @@ export class Chat {
     this.complete = false;
     const page = await this.store.request("conv.history", { conversation: this.id, limit: PAGE });
     this.addPage(page.messages);
+    if (!page.messages.some((m) => m.sender.id === this.store.me.id)) await this.loadReceipts([], true); // the member count
     this.scrollToBottom();
     this.markRead();
   }
@@ -112,8 +113,8 @@ export class Chat {
     this.loadReceipts(mine);
   }
 
-  async loadReceipts(ids) {
-    if (!ids.length) return;
+  async loadReceipts(ids, always = false) {
+    if (!ids.length && !always) return;
     try {
       const result = await this.store.request("msg.receipts", { conversation: this.id, messages: ids.slice(-200) });
       this.others = result.members;
@@ -160,8 +161,11 @@ export class Chat {
     if (this.top.textContent === EMPTY) this.top.textContent = "";
     if (live) {
       if (message.sender.id === this.store.me.id) {
-        this.receipts.set(message.id, { read: 0, unread: this.others });
-        this.renderReceipt(message.id);
+        if (this.others === null) this.loadReceipts([message.id]);
+        else {
+          this.receipts.set(message.id, { read: 0, unread: this.others });
+          this.renderReceipt(message.id);
+        }
         this.scrollToBottom();
       } else if (nearBottom) this.scrollToBottom();
       this.markReadSoon();

@@ -2,6 +2,7 @@
 // the chat pane beside it (below it on phones).
 
 import { clear, h, highlighted, shortTime } from "./dom.js";
+import { modal } from "./ui.js";
 import { Chat } from "./view_chat.js";
 
 const KIND_LABEL = { direct: "单聊", post: "岗位", group: "群聊", service: "服务", channel: "公告" };
@@ -24,7 +25,9 @@ class MessagesView {
       oninput: () => this.searchSoon() });
     this.detail = h("section.detail-pane", h("div.empty-state", h("p", "选择一个会话开始聊天")));
     this.node = h("div.split",
-      h("aside.list-pane", h("div.pane-head", h("h2", "消息"), this.query), this.results, this.list),
+      h("aside.list-pane", h("div.pane-head", h("div.actions-row", h("h2", "消息"), h("span.spacer"),
+        store.isEnterprise ? null : h("button", { type: "button", onclick: () => this.newGroup() }, "发起群聊")), this.query),
+      this.results, this.list),
       this.detail);
     this.off = [store.on("conversations", () => this.render())];
     this.render();
@@ -105,6 +108,51 @@ class MessagesView {
       h("div.conv-main",
         h("div.conv-top", h("span.conv-title", match.conversation_title), h("time.conv-time", shortTime(match.created_at))),
         h("div.conv-last", `${match.sender.name}: `, highlighted(match.snippet || "", query))))))));
+  }
+
+  /** 发起群聊: a title and people found by name, pinyin or initials. */
+  newGroup() {
+    const chosen = new Map();
+    const title = h("input", { id: "group-title", type: "text", maxLength: 100, placeholder: "例如 防汛工作群" });
+    const query = h("input", { id: "group-search", type: "search", placeholder: "搜索姓名或拼音添加成员" });
+    const found = h("ul.result-list");
+    const chips = h("div.chips");
+    const error = h("p.form-error");
+    const renderChips = () => chips.replaceChildren(...[...chosen.values()].map((p) => h("span.chip", p.name,
+      h("button.icon", { type: "button", "aria-label": `移除 ${p.name}`, onclick: () => { chosen.delete(p.id); renderChips(); } }, "×"))));
+    let timer;
+    query.oninput = () => {
+      clearTimeout(timer);
+      timer = setTimeout(async () => {
+        const q = query.value.trim();
+        if (!q) return found.replaceChildren();
+        try {
+          const result = await this.store.api.get("/api/v1/search", { q, kind: "person", limit: 8 });
+          found.replaceChildren(...result.items.filter((p) => p.id !== this.store.me.id).map((p) => h("li",
+            h("button.result", { type: "button", onclick: () => { chosen.set(p.id, p); renderChips(); } },
+              p.name, h("span.muted", ` ${p.posts && p.posts[0] ? p.posts[0].unit.name + " · " + p.posts[0].title : ""}`)))));
+        } catch (failure) {
+          error.textContent = failure.message;
+        }
+      }, 250);
+    };
+    const create = h("button.primary", { type: "button", onclick: async () => {
+      if (!title.value.trim()) return void (error.textContent = "请填写群名称");
+      if (!chosen.size) return void (error.textContent = "请至少添加一名成员");
+      try {
+        const opened = await this.store.request("conv.open", { kind: "group", title: title.value.trim(),
+          members: [...chosen.keys()].map((id) => ({ person: id })) });
+        dialog.close();
+        await this.store.loadConversations();
+        location.hash = `#/messages/${opened.conversation.id}`;
+      } catch (failure) {
+        error.textContent = failure.message;
+      }
+    } }, "创建");
+    const dialog = modal("发起群聊", h("div.form-grid",
+      h("label", { for: "group-title" }, "群名称"), title,
+      h("label", { for: "group-search" }, "添加成员"), h("div", query, found),
+      h("span", "已选"), chips), [error, create]);
   }
 
   stop() {

@@ -1,7 +1,7 @@
 // The frame around every view: navigation (a sidebar on desktop, a tab bar on phones), the
 // connection banner with automatic reconnect, the DING banner, and the hash router.
 
-import { clear, h } from "./dom.js";
+import { h } from "./dom.js";
 import { DingBanner } from "./view_ding.js";
 import { icon } from "./icons.js";
 
@@ -68,23 +68,22 @@ export class Shell {
 
   showConnection(change) {
     const banner = this.banner;
-    clear(banner);
     if (change.state === "online") {
       banner.hidden = true;
       this.node.classList.remove("offline");
       return;
     }
-    if (change.state === "connecting" && !this.node.classList.contains("offline")) {
-      banner.hidden = true; // the first connect: no banner for a fraction of a second
-      return;
-    }
+    if (change.state === "connecting" && !this.node.classList.contains("offline")) return; // first connect
     this.node.classList.add("offline");
     banner.hidden = false;
+    if (!banner.firstChild) { // built once, so that the button stays put while the state changes
+      this.bannerText = h("span");
+      banner.append(h("strong", "无法连接服务器"), this.bannerText,
+        h("button.link", { type: "button", onclick: () => this.store.socket.retryNow() }, "立即重试"));
+    }
     const seconds = change.retryIn ? Math.max(1, Math.round(change.retryIn)) : 0;
-    banner.append(
-      h("strong", "无法连接服务器"),
-      h("span", change.state === "connecting" ? " 正在重新连接…" : ` 将在 ${seconds} 秒后自动重连, 恢复后不会丢失消息。`),
-      h("button.link", { type: "button", onclick: () => this.store.socket.retryNow() }, "立即重试"));
+    this.bannerText.textContent = change.state === "connecting" ? " 正在重新连接…"
+      : ` 将在 ${seconds} 秒后自动重连, 恢复后不会丢失消息。`;
   }
 
   async route() {
