@@ -70,20 +70,24 @@ export class ImSocket {
 
   /** Reconnect now (the "立即重试" button), skipping the rest of the backoff. */
   retryNow() {
-    if (this.ws || this.closed) return;
+    if (this.ws || this.closed || this.connecting) return;
     clearTimeout(this.timer);
     this.connect();
   }
 
   async connect() {
+    if (this.connecting || this.ws) return; // one socket at a time
+    this.connecting = true;
     this.onState({ state: "connecting" });
     let ticket;
     try {
       ticket = (await this.api.post("/api/v1/ws-ticket")).ticket;
     } catch (error) {
+      this.connecting = false;
       if (error.status === 401) return; // the token is gone: Api.onUnauthenticated logs out
       return this.scheduleReconnect(error);
     }
+    this.connecting = false;
     if (this.closed) return;
     const scheme = location.protocol === "https:" ? "wss:" : "ws:";
     const query = new URLSearchParams({ ticket });

@@ -117,11 +117,11 @@ export class Store {
         return this.emit("conversations");
       }
       case "conversation.read": {
-        const c = this.conversations.get(data.conversation);
-        if (c && data.person === this.me.id && data.last_read_seq >= c.last_seq) c.unread = 0;
+        const c = this.conversations.get(idOf(data.conversation));
+        if (c && idOf(data.person) === this.me.id && data.last_read_seq >= c.last_seq) c.unread = 0;
         return this.emit("conversations");
       }
-      case "message.read": return this.emit("receipt", data);
+      case "message.read": return this.emit("receipt", { ...data, conversation: idOf(data.conversation) });
       case "notice.new":
         this.noticeUnread += 1;
         this.emit("notice.count", this.noticeUnread);
@@ -174,5 +174,10 @@ export class Store {
 }
 
 export function dingKey(item) {
-  return `${item.kind}:${item.notice ?? item.message ?? ""}`;
+  return `${item.kind}:${idOf(item.notice ?? item.message ?? "")}`;
+}
+
+/** Events carry objects where older servers sent ids: accept either. */
+export function idOf(value) {
+  return value && typeof value === "object" ? value.id : value;
 }

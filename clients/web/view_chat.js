@@ -81,11 +81,19 @@ export class Chat {
   }
 
   async reload() {
-    for (const { node } of this.messages.values()) node.remove();
-    this.messages.clear();
-    this.order = [];
-    this.complete = false;
     const page = await this.store.request("conv.history", { conversation: this.id, limit: PAGE });
+    // Replaced only once the new page is here, so a reconnect never blanks the screen; and
+    // messages that arrived live meanwhile (newer than the page) stay.
+    const upTo = page.messages.length ? page.messages[page.messages.length - 1].seq : 0;
+    for (const [id, { message, node }] of this.messages) {
+      if (message.seq <= upTo) {
+        node.remove();
+        this.messages.delete(id);
+      }
+    }
+    this.order = this.order.filter((id) => this.messages.has(id));
+    this.oldestSeq = null;
+    this.complete = false;
     this.addPage(page.messages);
     if (!page.messages.some((m) => m.sender.id === this.store.me.id)) await this.loadReceipts([], true); // the member count
     this.scrollToBottom();

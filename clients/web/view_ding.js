@@ -2,7 +2,7 @@
 // until acknowledged (a notice confirmed or opened, a message read).
 
 import { h } from "./dom.js";
-import { dingKey } from "./store.js";
+import { dingKey, idOf } from "./store.js";
 
 const SOUND_KEY = "zd.ding.sound";
 
@@ -32,13 +32,14 @@ function beep() {
 }
 
 function describe(item) {
-  const sender = item.sender ? item.sender.name : "";
-  if (item.kind === "notice") return `${sender}${item.sender_post ? `(${item.sender_post.title})` : ""} 发来紧急通知: ${item.title}`;
+  const thing = (item.kind === "notice" ? item.notice : item.message) || {};
+  const sender = thing.sender ? thing.sender.name : "";
+  if (item.kind === "notice") return `${sender}${thing.sender_post ? `(${thing.sender_post.title})` : ""} 发来紧急通知: ${thing.title || ""}`;
   return `${sender} 发来一条紧急消息`;
 }
 
 function target(item) {
-  return item.kind === "notice" ? `#/notices/${item.notice}` : `#/messages/${item.conversation}`;
+  return item.kind === "notice" ? `#/notices/${idOf(item.notice)}` : `#/messages/${item.message ? item.message.conversation : ""}`;
 }
 
 export class DingBanner {

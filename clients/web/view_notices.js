@@ -4,6 +4,7 @@
 
 import { fullTime, h, saveBlob, shortTime, toast, uuid } from "./dom.js";
 import { SelectorInput } from "./selector.js";
+import { idOf } from "./store.js";
 
 export function create(store) {
   return new NoticesView(store);
@@ -97,7 +98,7 @@ class NoticesView {
       this.detail.replaceChildren(h("p.form-error.pad", error.message));
       return;
     }
-    this.store.acknowledgeDing({ kind: "notice", notice: id });
+    this.store.acknowledgeDing({ kind: "notice", notice: { id } });
     this.loadList();
     const feedback = h("textarea", { rows: 3, placeholder: "反馈意见 (可选)", maxLength: 2000, "aria-label": "反馈意见" });
     const confirmBox = notice.require_confirm ? (notice.confirmed_at
@@ -164,7 +165,7 @@ class NoticesView {
           require_confirm: confirm.checked, urgent: urgent.checked });
         toast(`已发送给 ${result.recipients} 人`);
         this.showTab("sent");
-        location.hash = `#/notices/${result.notice}/status`;
+        location.hash = `#/notices/${idOf(result.notice)}/status`;
       } catch (failure) {
         send.disabled = false;
         error.textContent = failure.message;
@@ -250,7 +251,7 @@ class NoticesView {
       return;
     }
     if (this.tab === "sent") this.loadListSoon();
-    if (this.current && data.notice === this.current.id) {
+    if (this.current && idOf(data.notice) === this.current.id) {
       clearTimeout(this.statusTimer);
       this.statusTimer = setTimeout(() => this.current && this.status(this.current.id, this.current.under), 300);
     }

@@ -9,25 +9,25 @@ async def test_sent_lists_the_notices_of_the_sender_and_of_the_post(connect):
     first = await sent(zhang, RIVER_CHIEFS, client_msg_id="a", title="第一份")
     second = await sent(zhang, RIVER_CHIEFS, client_msg_id="b", title="第二份", require_confirm=True)
     listed = (await zhang.request("notice.sent"))["notices"]
-    assert [n["id"] for n in listed] == [second["notice"], first["notice"]]
+    assert [n["id"] for n in listed] == [second["notice"]["id"], first["notice"]["id"]]
     assert listed[0]["totals"] == {"recipients": second["recipients"], "read": 0, "confirmed": 0,
                                    "pending": second["recipients"]}
     assert listed[0]["sender_post"]["code"] == JZ
-    older = (await zhang.request("notice.sent", before=second["notice"]))["notices"]
-    assert [n["id"] for n in older] == [first["notice"]]
+    older = (await zhang.request("notice.sent", before=second["notice"]["id"]))["notices"]
+    assert [n["id"] for n in older] == [first["notice"]["id"]]
     wang = await connect(WANG)  # sent nothing, holds no sending post
     assert (await wang.request("notice.sent"))["notices"] == []
 
 
 async def test_ding_reaches_the_pending_only_and_is_throttled(connect):
     zhang, li, zhao = await connect(ZHANG), await connect(LI), await connect(ZHAO)
-    notice = (await sent(zhang, RIVER_CHIEFS, require_confirm=True))["notice"]
+    notice = (await sent(zhang, RIVER_CHIEFS, require_confirm=True))["notice"]["id"]
     await li.wait_events(lambda e: e.get("ev") == "notice.new")
     await li.request("notice.confirm", notice=notice)
     result = await zhang.request("notice.ding", notice=notice)
-    assert result["dinged"] >= 1
+    assert result["dinged"] >= 1 and result["notice"]["id"] == notice
     dinged = await zhao.wait_events(lambda e: e.get("ev") == "ding")
-    assert dinged[0]["data"]["notice"] == notice and dinged[0]["data"]["manual"] is True
+    assert dinged[0]["data"]["notice"]["id"] == notice and dinged[0]["data"]["manual"] is True
     assert not li.stream("ding")  # confirmed: not reminded
     again = await zhang.call("notice.ding", notice=notice)
     assert again["error"]["code"] == "interval_too_short" and "秒后再试" in again["error"]["message"]

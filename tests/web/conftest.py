@@ -165,6 +165,8 @@ def open_page(browser, server, request):
         page = context.new_page()
         page.errors = []
         page.on("pageerror", lambda error: page.errors.append(str(error)))
+        page.console = []
+        page.on("console", lambda message: page.console.append(f"{message.type}: {message.text}"))
         page.on("dialog", lambda dialog: (page.errors.append(f"dialog: {dialog.message}"), dialog.dismiss()))
         page.goto(server + "/")
         page.get_by_label("手机号").fill(mobile)
