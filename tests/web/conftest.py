@@ -68,6 +68,7 @@ def ensure_browser_packages() -> None:
 
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Any]:
+    """Chromium, launched once; expectations wait up to 15 s (CI shares two cores)."""
     ensure_browser_packages()
     if not Path(CHROMIUM).exists():
         _unavailable(f"{CHROMIUM} is missing and could not be installed")
@@ -75,6 +76,9 @@ def browser() -> Iterator[Any]:
         from playwright.sync_api import sync_playwright
     except ImportError as exc:
         _unavailable(f"playwright is not installed: {exc}")
+    from playwright.sync_api import expect
+
+    expect.set_options(timeout=15_000)
     with sync_playwright() as playwright:
         try:
             launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
