@@ -128,3 +128,16 @@ async def test_two_nodes_sweeping_at_once_announce_a_rotation_once(connect, im_s
     assert sorted(announced) == sorted((c, qian.person_id) for c in conversations)
     removed = [c for r in rotations for c in r.left]
     assert sorted(removed) == sorted(conversations)
+
+
+async def test_an_import_through_the_api_rotates_at_once(connect, im_server):
+    wang, zhang, qian = await connect(WANG), await connect(ZHANG), await connect(QIAN)
+    post_conversation = (await wang.request("conv.open", kind="post", post=HEAD))["conversation"]["id"]
+    today = dt.date.today().isoformat()
+    await _admin(connect, "POST", "/import", [
+        {"kind": "holding", "post": HEAD, "mobile": ZHANG, "start": "2024-03-01", "end": today},
+        {"kind": "holding", "post": HEAD, "mobile": QIAN, "start": today}])
+    joined = await qian.wait_events(lambda e: e.get("ev") == "conversation.new", timeout=2)
+    assert joined[0]["data"]["conversation"]["id"] == post_conversation
+    removed = await zhang.wait_events(lambda e: e.get("ev") == "conversation.removed", timeout=2)
+    assert removed[0]["data"]["conversation"]["id"] == post_conversation
