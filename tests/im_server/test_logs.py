@@ -44,6 +44,9 @@ async def test_requests_and_connections_have_ids_on_their_records(json_lines, co
     async with http.get(f"{base}/healthz", headers={"X-Request-Id": "\"forged\": true, x"}) as response:
         generated = response.headers["X-Request-Id"]  # not a plausible id: replaced
         assert generated != "\"forged\": true, x" and len(generated) == 32
+    for path in ("/no-such-page", "/api/v1/no-such-thing"):  # aiohttp's own 404, and ours in JSON
+        async with http.get(f"{base}{path}", headers={"X-Request-Id": "lost-1"}) as response:
+            assert response.status == 404 and response.headers["X-Request-Id"] == "lost-1"
     first, second = await connect(ZHANG), await connect(ZHANG)
     await first.close()
     await second.close()
