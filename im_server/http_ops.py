@@ -7,9 +7,12 @@ Thin: the JSON body is the operation's ``args``; the call runs through
 :func:`im_server.handlers.invoke` as the token's person (``via="http"``), so it is checked,
 committed, delivered, made idempotent by ``client_msg_id`` and audited exactly as the same
 frame over the websocket. A retry with the same ``client_msg_id`` answers the original
-acknowledgement with ``"duplicate": true`` and stores nothing.
+acknowledgement with ``"duplicate": true`` and stores nothing. Calls draw from the caller's
+websocket rate limit (``ws_rate``, ``ws_burst``): over it, ``429 rate_limited``.
 """
 from __future__ import annotations
+
+import asyncio
 
 from aiohttp import web
 
@@ -32,8 +35,12 @@ def status_of(code: str) -> int:
 
 async def run_op(request: web.Request, viewer: Viewer, op: str) -> web.Response:
     """Run ``op`` with the request body as its arguments; a refusal is the usual JSON error."""
+    rt = request.app[MESSAGING]
+    # the same per-user budget as the user's sockets: HTTP does not buy more sends
+    if not rt.rate_limit_for(viewer.person_id, keep=True).take(asyncio.get_running_loop().time()):
+        return error_response(429, "rate_limited", "发送过于频繁, 请稍后再试")
     args = await read_object(request)
-    ctx = Context(request.app[MESSAGING], viewer, via="http", remote=request.remote)
+    ctx = Context(rt, viewer, via="http", remote=request.remote)
     try:
         result = await invoke(ctx, op, args)
     except ProtocolError as exc:  # directory errors carry their own status (json_errors)

@@ -8,6 +8,7 @@ import datetime as dt
 import logging
 import uuid
 import weakref
+from collections import OrderedDict
 from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -38,6 +39,8 @@ REPLAY_PAGE = 500
 #: Clients answered by one lookup in a reconnect storm: big enough that 10,000 reconnects cost
 #: tens of queries, small enough that one batch of first pages stays a few thousand rows.
 LOOKUP_BATCH = 200
+#: Budgets of HTTP callers kept between their requests (least recently used dropped first).
+KEPT_BUCKETS = 10_000
 
 
 def utc_now() -> dt.datetime:
@@ -63,6 +66,7 @@ class Messaging:
     scheduler: Scheduler = field(init=False)
     _rate_limits: weakref.WeakValueDictionary[int, TokenBucket] = field(
         init=False, default_factory=weakref.WeakValueDictionary)
+    _kept_buckets: OrderedDict[int, TokenBucket] = field(init=False, default_factory=OrderedDict)
     #: Token → viewer for websocket authentication, many tokens per query.
     token_viewers: BatchLoader[str, Viewer] = field(init=False)
     #: The retention floor and first replay page of each resuming client, many per query.
@@ -120,13 +124,20 @@ class Messaging:
             node_id=node_id, notifier=notifier or OutboxNotifier(), metrics=metrics,
         )
 
-    def rate_limit_for(self, person_id: int) -> TokenBucket:
-        """The user's request budget on this node, shared by all their connections: opening
-        more sockets does not buy more requests. Dropped when their last connection goes."""
+    def rate_limit_for(self, person_id: int, *, keep: bool = False) -> TokenBucket:
+        """The user's request budget on this node, shared by all their connections (and their
+        HTTP calls): opening more sockets does not buy more requests. Dropped when their last
+        connection goes — or, with ``keep`` (HTTP callers hold no socket that would keep it),
+        when it is among the least recently used of :data:`KEPT_BUCKETS`."""
         bucket = self._rate_limits.get(person_id)
         if bucket is None:
             bucket = TokenBucket(rate=self.settings.ws_rate, burst=self.settings.ws_burst)
             self._rate_limits[person_id] = bucket
+        if keep:
+            self._kept_buckets[person_id] = bucket
+            self._kept_buckets.move_to_end(person_id)
+            if len(self._kept_buckets) > KEPT_BUCKETS:
+                self._kept_buckets.popitem(last=False)
         return bucket
 
     async def start(self) -> None:

@@ -118,3 +118,39 @@ async def test_the_served_openapi_document_covers_the_whole_server(connect):
     assert document["paths"]["/api/v1/messages"]["post"]["requestBody"]["content"]["application/json"][
         "schema"] == {"$ref": "#/components/schemas/SendMessage"}
     assert {"SendMessage", "MessageAck", "SendNotice", "NoticeAck"} <= document["components"]["schemas"].keys()
+
+
+async def test_http_sends_draw_from_the_users_rate_limit(im_settings):
+    import dataclasses
+
+    import aiohttp
+    from aiohttp.test_utils import TestServer
+
+    from im_server.app import create_app
+    from tests.im_server.harness import WsClient, load_sample
+
+    server = TestServer(create_app(dataclasses.replace(im_settings, ws_burst=3, ws_rate=0.01)))
+    await server.start_server()
+    await load_sample(server.app[SESSIONS])
+    base = str(server.make_url("")).rstrip("/")
+    try:
+        async with aiohttp.ClientSession() as http:
+            zhang, li = WsClient(base, http), WsClient(base, http)
+            await zhang.login(ZHANG)
+            await li.login(LI)
+            await zhang.connect()
+            conversation = (await zhang.request("conv.open", kind="direct", person=li.person_id))[
+                "conversation"]["id"]  # one of the burst of 3
+            statuses = []
+            for n in range(3):
+                async with http.post(f"{base}/api/v1/messages", headers={"Authorization": f"Bearer {zhang.token}"},
+                                     json={"conversation": conversation, "client_msg_id": f"burst-{n}",
+                                           "type": "text", "content": {"text": str(n)}}) as response:
+                    statuses.append((response.status, (await response.json()).get("error", {}).get("code")))
+            await zhang.close()
+        assert statuses == [(201, None), (201, None), (429, "rate_limited")]
+        async with server.app[SESSIONS]() as session:
+            stored = await session.scalar(select(func.count()).select_from(m.Message))
+        assert stored == 2
+    finally:
+        await server.close()
