@@ -176,7 +176,9 @@ class Messaging:
         """The holdings of ``posts`` (all when None) changed: run the rotation at once."""
         from im_server.rotation import rotation_job
 
-        return await self.committer.submit(rotation_job(posts, (now or utc_now()).date()))
+        # the day as the read rule sees it (handlers' Context.today, AdminService): a holding
+        # ended "today" must be over for both at the same moment
+        return await self.committer.submit(rotation_job(posts, now.date() if now else dt.date.today()))
 
     async def prune_events(self, now: dt.datetime | None = None) -> int:
         """Forget events older than the retention period; see :mod:`im_server.delivery.retention`."""
