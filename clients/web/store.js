@@ -133,8 +133,14 @@ export class Store {
       case "ding":
         this.dings = [...this.dings.filter((d) => dingKey(d) !== dingKey(data)), data];
         return this.emit("ding", this.dings);
+      case "conversation.removed": {
+        const id = idOf(data.conversation);
+        this.conversations.delete(id);
+        this.emit("conversations");
+        return this.emit("removed", id);
+      }
       default:
-        // post rotation and membership removals: reload rather than guess the shape
+        // other membership changes: reload rather than guess the shape
         if (ev.startsWith("conversation.")) {
           this.loadConversations();
           this.emit("membership", { ev, data });

@@ -49,6 +49,7 @@ export class Chat {
       store.on("receipt", (r) => r.conversation === id && this.receiptEvent(r)),
       store.on("synced", () => this.catchUp()),
       store.on("resync", () => this.reload()),
+      store.on("removed", (gone) => gone === id && this.removed()),
     ];
     this.onVisible = () => { if (document.visibilityState === "visible") this.markRead(); };
     document.addEventListener("visibilitychange", this.onVisible);
@@ -59,6 +60,13 @@ export class Chat {
     this.off.forEach((off) => off());
     document.removeEventListener("visibilitychange", this.onVisible);
     for (const { node } of this.messages.values()) for (const img of node.querySelectorAll("img[data-blob]")) URL.revokeObjectURL(img.src);
+  }
+
+  /** A post changed hands and the conversation went with it: nothing here is ours to see now. */
+  removed() {
+    this.stop();
+    this.node.replaceChildren(h("div.empty-state", h("p", "您已不在该会话中"),
+      h("p.muted.small", "该岗位已交接给继任者, 历史消息随岗位移交。"), h("a", { href: "#/messages" }, "返回消息列表")));
   }
 
   get isDirect() { return this.info && this.info.conversation.kind === "direct"; }
