@@ -8,7 +8,9 @@ page of stored events goes out:
   ``conv.history``); a ``message.new``/``message.edited`` also reaches the current holders of a
   post the message mentions, as it did live;
 - ``notice.new`` and a notice's ``ding`` reach only people who are recipients of it now (a
-  pending notice that followed its post is no longer the predecessor's);
+  pending notice that followed its post is no longer the predecessor's); ``notice.read`` and
+  ``notice.confirmed`` only a recipient now or whoever holds the post it was sent as now (the
+  rule of ``notice.status``);
 - an event carrying a message edited or recalled since (``message.*``, a message's ``ding``,
   ``card.click``) carries it as it is now (a recalled one with ``content: null``), never an
   older state;
@@ -30,11 +32,12 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from im_server.stores import messages as message_store
 from im_server.stores.inbox import Row, StoredEvent
 from im_server.stores.membership import held_codes, readable
-from im_server.stores.notices import recipient_pairs
+from im_server.stores.notices import recipient_pairs, sending_post_holders
 
 #: Events that reach a mentioned post's holders who are not members (as they did live).
 MENTION_EVENTS = frozenset({"message.new", "message.edited"})
 NOTICE_CONTENT_EVENTS = frozenset({"notice.new", "ding"})
+NOTICE_STATUS_EVENTS = frozenset({"notice.read", "notice.confirmed"})
 REMOVALS = frozenset({"conversation.removed", "notice.transferred"})
 
 
@@ -55,10 +58,14 @@ async def apply(conn: AsyncConnection, pages: list[tuple[int, list[StoredEvent]]
     about_conversation = {(person, e.conversation_id) for person, events in pages for e in events
                           if e.conversation_id is not None and e.type not in REMOVALS}
     about_notice = {(person, e.notice_id) for person, events in pages for e in events
-                    if e.notice_id is not None and e.type in NOTICE_CONTENT_EVENTS}
+                    if e.notice_id is not None and e.type in NOTICE_CONTENT_EVENTS | NOTICE_STATUS_EVENTS}
+    about_status = {(person, e.notice_id) for person, events in pages for e in events
+                    if e.notice_id is not None and e.type in NOTICE_STATUS_EVENTS}
     members = await readable(conn, {p for p, _ in about_conversation}, {c for _, c in about_conversation},
                              today)
     recipients = await recipient_pairs(conn, {p for p, _ in about_notice}, {n for _, n in about_notice})
+    senders = await sending_post_holders(conn, {p for p, _ in about_status - recipients},
+                                         {n for _, n in about_status - recipients}, today)
     # Outsiders to a conversation may still be owed a message that mentions a post they hold now.
     outsiders = {(person, e.message_id) for person, events in pages for e in events
                  if e.type in MENTION_EVENTS and e.message_id is not None
@@ -76,8 +83,13 @@ async def apply(conn: AsyncConnection, pages: list[tuple[int, list[StoredEvent]]
         if e.conversation_id is not None and (person, e.conversation_id) not in members \
                 and (person, e.message_id) not in mentioned:
             return False
-        return (e.notice_id is None or e.type not in NOTICE_CONTENT_EVENTS
-                or (person, e.notice_id) in recipients)
+        if e.notice_id is None:
+            return True
+        if e.type in NOTICE_CONTENT_EVENTS:
+            return (person, e.notice_id) in recipients
+        if e.type in NOTICE_STATUS_EVENTS:
+            return (person, e.notice_id) in recipients or (person, e.notice_id) in senders
+        return True
 
     payloads: dict[int, str] = {}  # position -> payload: one rendering for all its recipients
 

@@ -118,7 +118,7 @@ async def test_0007_gives_logged_events_their_subject(db_url):
                 "SELECT id, conversation_id, message_id, notice_id FROM events ORDER BY id"))).all()
         assert [tuple(r) for r in rows] == [(1, 3, 7, None), (2, 4, None, None), (3, 5, None, None),
                                             (4, 6, 8, None), (5, None, None, 9), (6, None, None, 10),
-                                            (7, None, None, None), (8, 12, None, None), (9, 14, 13, None),
+                                            (7, None, None, 11), (8, 12, None, None), (9, 14, 13, None),
                                             (10, 16, 15, None), (11, None, None, 17)]
     finally:
         await engine.dispose()

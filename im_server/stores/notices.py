@@ -193,6 +193,18 @@ async def recipient_pairs(conn: AsyncConnection, people: set[int], notice_ids: s
     return {(person, notice) for person, notice in rows.all()}
 
 
+async def sending_post_holders(conn: AsyncConnection, people: set[int], notice_ids: set[int],
+                               today: dt.date) -> set[tuple[int, int]]:
+    """``(person, notice)`` for each of ``people`` who holds the post each notice was sent as, now."""
+    if not people or not notice_ids:
+        return set()
+    rows = await conn.execute(
+        select(holdings.c.person_id, notices.c.id)
+        .join(holdings, holdings.c.post_id == notices.c.sender_post_id)
+        .where(notices.c.id.in_(notice_ids), holdings.c.person_id.in_(people), current_on(today)))
+    return {(person, notice) for person, notice in rows.all()}
+
+
 def recipient_state(row: Row) -> dict[str, Any]:
     return _state_json(row)
 

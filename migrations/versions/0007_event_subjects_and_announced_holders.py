@@ -46,7 +46,8 @@ def _backfill(dialect: str) -> None:
                f"WHERE type IN {MESSAGE_EVENTS} OR type IN ('card.click', 'conversation.new', "
                f"'conversation.read') OR (type = 'ding' AND {kind} = 'message')")
     op.execute(f"UPDATE events SET notice_id = {ref('notice')} "
-               f"WHERE type = 'notice.new' OR (type = 'ding' AND {kind} = 'notice')")
+               f"WHERE type IN ('notice.new', 'notice.read', 'notice.confirmed') "
+               f"OR (type = 'ding' AND {kind} = 'notice')")
 
 
 def upgrade() -> None:

@@ -122,3 +122,19 @@ async def test_presence_follows_directory_visibility(connect):
         "people"]] == [True, True]
     assert (await wang.call("presence", people=[999999]))["error"]["code"] == "not_found"
     assert (await sun.request("presence", people=[sun.person_id]))["people"][0]["online"] is True
+
+
+async def test_a_former_holder_of_the_sending_post_replays_no_read_receipts(connect, im_server):
+    wang, zhang = await connect(WANG), await connect(ZHANG)
+    sent = await wang.request("notice.send", client_msg_id="r1", as_post=sample.TAX_KC + "-ZGY",
+                              selector=HEAD, title="报表", body="请查收")
+    await zhang.request("notice.open", notice=sent["notice"]["id"])
+    await wang.wait_events(lambda e: e.get("ev") == "notice.read")
+    await wang.close()
+    await rotate(im_server.app[SESSIONS], sample.TAX_KC + "-ZGY", WANG, QIAN, dt.date.today())
+    again = await connect(WANG, cursor=0)
+    await again.wait_events(lambda e: e.get("ev") == "sync.caught_up")
+    assert again.stream("notice.read") == []  # notice.status is for whoever holds the post now
+    reader = await connect(ZHANG, cursor=0)
+    await reader.wait_events(lambda e: e.get("ev") == "sync.caught_up")
+    assert [e["data"]["notice"]["id"] for e in reader.stream("notice.read")] == [sent["notice"]["id"]]
