@@ -154,3 +154,15 @@ async def test_http_sends_draw_from_the_users_rate_limit(im_settings):
         assert stored == 2
     finally:
         await server.close()
+
+
+async def test_an_http_retry_aimed_elsewhere_is_a_conflict(connect):
+    zhang, li, zhao = await connect(ZHANG), await connect(LI), await connect(ZHAO)
+    first = (await zhang.request("conv.open", kind="direct", person=li.person_id))["conversation"]["id"]
+    other = (await zhang.request("conv.open", kind="direct", person=zhao.person_id))["conversation"]["id"]
+    body = {"conversation": first, "client_msg_id": "aimed", "type": "text", "content": {"text": "1"}}
+    assert (await post(connect, "/api/v1/messages", body, zhang.token))[0] == 201
+    status, refused = await post(connect, "/api/v1/messages", body | {"conversation": other}, zhang.token)
+    assert (status, refused["error"]["code"], refused["error"]["details"]["field"]) == (409, "conflict",
+                                                                                       "client_msg_id")
+    assert (await zhao.request("conv.history", conversation=other))["messages"] == []
