@@ -60,7 +60,7 @@ async def send(client: Client, conversation: int, marker: str, n: int) -> int:
     """One message; returns its id (sent after the previous was acknowledged: positions increase)."""
     result = await client.request("msg.send", conversation=conversation, client_msg_id=f"{marker}-{n}",
                                   type="text", content={"text": message_text(marker)})
-    return result["message"]
+    return result["message"]["id"]  # the ack carries the message object
 
 
 def verify(collected: dict[int, dict[str, Any]], cursors: dict[int, int], expected: list[int]) -> dict[str, int]:
