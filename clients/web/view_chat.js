@@ -123,7 +123,12 @@ export class Chat {
 
   addPage(messages) {
     if (messages.length < PAGE) this.complete = true;
-    for (const m of messages) this.add(m, false);
+    const first = this.order.length ? this.messages.get(this.order[0]).message.seq : null;
+    if (first !== null && messages.length && messages[messages.length - 1].seq < first) {
+      this.prepend(messages); // paging up: one DOM insertion for the whole page
+    } else {
+      for (const m of messages) this.add(m, false);
+    }
     this.top.textContent = this.complete ? (this.order.length ? "— 以上是全部消息 —" : EMPTY) : "";
     const mine = messages.filter((m) => m.sender.id === this.store.me.id).map((m) => m.id);
     this.loadReceipts(mine);
@@ -186,6 +191,21 @@ export class Chat {
       } else if (nearBottom) this.scrollToBottom();
       this.markReadSoon();
     }
+  }
+
+  prepend(messages) {
+    const fragment = document.createDocumentFragment();
+    const ids = [];
+    for (const m of messages) {
+      if (this.messages.has(m.id)) continue;
+      const node = this.renderMessage(m);
+      fragment.append(node);
+      this.messages.set(m.id, { message: m, node });
+      ids.push(m.id);
+      if (this.oldestSeq === null || m.seq < this.oldestSeq) this.oldestSeq = m.seq;
+    }
+    this.top.after(fragment);
+    this.order = [...ids, ...this.order];
   }
 
   firstPending() {
