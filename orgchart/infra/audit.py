@@ -25,7 +25,7 @@ class AuditEntry(Base):
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
     at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), index=True)
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
-    #: login, login.failed, logout, token.revoke, role.change, account.activate,
+    #: login, login.failed, logout, token.revoke, role.change, activation.issue, account.activate,
     #: directory.import, directory.change, notice.send, message.recall, …
     action: Mapped[str] = mapped_column(String(40))
     target: Mapped[str] = mapped_column(String(200), default="")
