@@ -110,7 +110,8 @@ def measure_import(url: str, source: Path) -> None:
           f"load average {os.getloadavg()[0]:.1f}\n  phases: {phases}", flush=True)
 
 
-async def run_backend(backend: str, source: Path, repeat: int, reuse: bool, queries: bool) -> None:
+async def run_backend(backend: str, source: Path, repeat: int, reuse: bool, queries: bool,
+                      pg_name: str = "zd_bench") -> None:
     if backend == "sqlite":
         path = OUT / f"bench-{source.stem}.sqlite3"
         if not reuse:
@@ -118,9 +119,9 @@ async def run_backend(backend: str, source: Path, repeat: int, reuse: bool, quer
                 Path(f"{path}{suffix}").unlink(missing_ok=True)
         url = f"sqlite+aiosqlite:///{path}"
     elif reuse:
-        url = PG_ADMIN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://") + "/zd_bench"
+        url = PG_ADMIN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://") + f"/{pg_name}"
     else:
-        url = await pg_database("zd_bench")
+        url = await pg_database(pg_name)
     print(f"\n== {backend} ==", flush=True)
     if reuse:
         print("import: skipped (--reuse: querying the database of an earlier run)")
@@ -165,6 +166,8 @@ async def main() -> None:
     parser.add_argument("--repeat", type=int, default=200, help="runs per selector and search")
     parser.add_argument("--reuse", action="store_true",
                         help="skip the import and query the databases an earlier run left")
+    parser.add_argument("--pg-database", default="zd_bench",
+                        help="PostgreSQL database to (re)create or reuse (default zd_bench)")
     parser.add_argument("--import-only", action="store_true",
                         help="measure the import (time, peak RSS) and skip the queries")
     args = parser.parse_args()
@@ -177,7 +180,8 @@ async def main() -> None:
     print(f"source: {source} ({source.stat().st_size / 1e6:.0f} MB); python {sys.version.split()[0]}; "
           f"{os.cpu_count()} cores; repeat={args.repeat}")
     for backend in (["sqlite", "postgresql"] if args.backend == "both" else [args.backend]):
-        await run_backend(backend, source, args.repeat, args.reuse, not args.import_only)
+        await run_backend(backend, source, args.repeat, args.reuse, not args.import_only,
+                          args.pg_database)
 
 
 if __name__ == "__main__":
