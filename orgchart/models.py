@@ -85,6 +85,16 @@ class PostDuty(Base):
     level: Mapped[int] = mapped_column(SmallInteger)
 
 
+class DutyAlias(Base):
+    """A short form people type for a duty tag (村支书 → 村党支部书记); an alias may stand for
+    several tags, one row each. Selectors read ``duty:村支书`` as ``duty:村党支部书记``."""
+
+    __tablename__ = "duty_aliases"
+
+    alias: Mapped[str] = mapped_column(String(40), primary_key=True)
+    tag: Mapped[str] = mapped_column(String(40), primary_key=True)
+
+
 class Person(Base):
     __tablename__ = "people"
 

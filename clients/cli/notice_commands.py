@@ -21,7 +21,7 @@ def register(commands: Any) -> None:
     p = add_command(actions, "send", send_command, help="以岗位身份向选择器选中的岗位发送通知",
                     description="以本人在岗的岗位身份, 向选择器选中的岗位 (及企业) 发送通知")
     p.add_argument("--as-post", required=True, metavar="岗位代码", help="发送岗位 (须为本人在岗的岗位)")
-    p.add_argument("--selector", required=True, metavar="选择器", help="接收范围 (选择器), 见 docs/selectors.md")
+    p.add_argument("--selector", required=True, metavar="选择器", help="接收范围 (选择器), 如 'duty:村党支部书记 under:柯城区', 见 docs/selectors.md")
     p.add_argument("--title", required=True, metavar="标题", help="标题")
     p.add_argument("--body", required=True, metavar="正文", help="正文; '-' 表示从标准输入读取")
     p.add_argument("--confirm", action="store_true", help="要求接收人确认收到")

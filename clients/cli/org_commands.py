@@ -13,11 +13,28 @@ import sys
 import time
 from contextlib import asynccontextmanager
 
-from clients.cli import activate_command
+from clients.cli import activate_command, alias_commands
 from clients.cli.common import settings_from
 from clients.cli.org_describe import describe_item
+from clients.cli.zh_argparse import HelpFormatter
 from orgchart.infra import migrate
 from orgchart.infra.db import create_engine, session_maker
+
+#: Shown by ``org resolve --help``; every example runs against the demo directory in the tests.
+RESOLVE_EXAMPLES = """示例 (演示目录中均有结果):
+  zhengding org resolve 'duty:村党支部书记 under:衢州市'        衢州市的村党支部书记
+  zhengding org resolve 'duty:村支书 under:柯城区'              同上, 用别名 (见 zhengding org alias list)
+  zhengding org resolve 'dept:税务局 title:局长 level:county'   各县 (区) 税务局局长
+  zhengding org resolve '职责：河长 且 层级：村 或 职责：网格员 辖区：柯城区'
+  zhengding org resolve 'vo:柯城区税务局纳税人/重点税源企业 + officers:柯城区税务局纳税人/重点税源企业'
+语法见 docs/selectors.md。"""
+
+
+class _ExamplesFormatter(HelpFormatter):
+    """Keeps the lines of the description and the examples as written."""
+
+    def _fill_text(self, text: str, width: int, indent: str) -> str:
+        return "\n".join(indent + line for line in text.splitlines())
 
 
 def register(commands) -> None:
@@ -46,6 +63,7 @@ def register(commands) -> None:
 
     p = actions.add_parser("resolve", help="解析岗位选择器, 列出选中的岗位和企业 (见 docs/selectors.md)",
                            description="解析岗位选择器, 列出选中的岗位、在岗人员和企业 (语法见 docs/selectors.md)")
+    p.epilog, p.formatter_class = RESOLVE_EXAMPLES, _ExamplesFormatter
     p.add_argument("selector", metavar="选择器", help="例如 \"dept:税务局 title:局长 level:county\"")
     p.add_argument("--offset", type=int, default=0, metavar="起始", help="跳过前多少项 (翻页, 默认 0)")
     p.add_argument("--limit", type=int, default=20, metavar="条数", help="最多列出多少项 (默认 20)")
@@ -65,6 +83,7 @@ def register(commands) -> None:
     p.set_defaults(run=_sync(search_command))
 
     activate_command.register(actions)  # activate, outbox
+    alias_commands.register(actions)
 
 
 def _progress_option(parser: argparse.ArgumentParser) -> None:

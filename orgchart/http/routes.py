@@ -11,6 +11,7 @@ from aiohttp import web
 from orgchart.http import (
     views_activation,
     views_admin,
+    views_aliases,
     views_auth,
     views_docs,
     views_enterprises,
@@ -66,3 +67,4 @@ def setup(app: web.Application) -> None:
         web.post(f"{PREFIX}/posts/{{code}}/holdings", views_admin.start_holding),
         web.post(PREFIX + r"/holdings/{id:\d+}/end", views_admin.end_holding),
     ])
+    views_aliases.setup(app, PREFIX)

@@ -11,7 +11,7 @@ Every term becomes a single set-based ``SELECT`` driven by the most selective in
 
 Subtrees are half-open ranges ``[path, path + ':')`` so both SQLite and PostgreSQL use their
 B-trees (the PostgreSQL database must use the C collation, as ``docs/selectors.md`` says).
-``+`` and ``-`` become ``UNION`` and ``EXCEPT``; a compound inside another is wrapped as a
+``+``, ``-`` and ``and`` become ``UNION``, ``EXCEPT`` and ``INTERSECT``; a compound inside another is wrapped as a
 derived table because SQLite refuses parenthesised compound members.
 """
 from __future__ import annotations
@@ -25,6 +25,7 @@ from sqlalchemy import (
     and_,
     except_,
     false,
+    intersect,
     or_,
     select,
     true,
@@ -42,6 +43,7 @@ from orgchart.selectors.nodes import (
     Exclude,
     Expr,
     Groups,
+    Intersect,
     Levels,
     Officers,
     PostRef,
@@ -109,6 +111,15 @@ def _except(a: IdSelect | None, b: IdSelect | None) -> IdSelect | None:
     return except_(_operand(a), _operand(b))
 
 
+def _intersect(a: IdSelect | None, b: IdSelect | None) -> IdSelect | None:
+    if a is None or b is None:
+        return None  # nothing of this kind on one side: nothing in common
+    return intersect(_operand(a), _operand(b))
+
+
+_COMBINE = {Union: _union, Exclude: _except, Intersect: _intersect}
+
+
 def subtree(path_col, level_col, units: list[Unit], depth: int | None) -> ColumnElement[bool]:
     """Rows whose unit lies in any of ``units``' subtrees, at most ``depth`` levels down."""
     parts = []
@@ -138,8 +149,7 @@ class _Compiler:
                 return Compiled(enterprises=self.enterprise_term(node))
             return Compiled(posts=self.post_term(node))
         left, right = self.expr(node.left), self.expr(node.right)
-        combine = _union if isinstance(node, Union) else _except
-        assert isinstance(node, (Union, Exclude))
+        combine = _COMBINE[type(node)]
         return Compiled(posts=combine(left.posts, right.posts),
                         enterprises=combine(left.enterprises, right.enterprises))
 
@@ -155,8 +165,9 @@ class _Compiler:
             # Drive from the duty index; path and level are on post_duties too.
             drive = duties.alias("d")
             id_col, path_col, level_col = drive.c.post_id, drive.c.unit_path, drive.c.level
-            where: list[ColumnElement[bool]] = [drive.c.tag.in_(first.texts)]
-            distinct = len(set(first.texts)) > 1
+            first_tags = self.names.duty_tags(first.texts)
+            where: list[ColumnElement[bool]] = [drive.c.tag.in_(first_tags)]
+            distinct = len(first_tags) > 1
         else:
             drive = posts
             id_col, path_col, level_col = posts.c.id, posts.c.unit_path, posts.c.level
@@ -167,7 +178,7 @@ class _Compiler:
         for f in filters:
             if isinstance(f, Duties) and f is not first:
                 other = duties.alias()
-                where.append(id_col.in_(select(other.c.post_id).where(other.c.tag.in_(f.texts))))
+                where.append(id_col.in_(select(other.c.post_id).where(other.c.tag.in_(self.names.duty_tags(f.texts)))))
             elif isinstance(f, Under):
                 units = [self.names.units[n.text] for n in f.names]
                 where.append(subtree(path_col, level_col, units, depth))

@@ -10,7 +10,8 @@ selector text, so a client can underline the mistake:
                                or more than one thing; details position, name, candidates)
 
 ``details["position"]`` is the 0-based offset into the text; messages count characters
-from 1, as people do.
+from 1, as people do, so the message's "第 N 个字符" is always ``position + 1`` (at the end of
+the text that is one past the last character).
 """
 from __future__ import annotations
 
@@ -25,8 +26,11 @@ class SelectorSyntaxError(InvalidInput):
     def __init__(self, position: int, expected: str, *, found: str | None = None,
                  message: str | None = None) -> None:
         if message is None:
-            seen = "实际已到结尾" if found is None else f"实际为 {found!r}"
-            message = f"第 {position + 1} 个字符处应为 {expected}，{seen}"
+            what = expected if not expected[:1].isascii() else f" {expected}"
+            if found is None:
+                message = f"第 {position + 1} 个字符处缺少{what}"
+            else:
+                message = f"第 {position + 1} 个字符处应为{what}，而不是 {found!r}"
         super().__init__(message, details={"position": position, "expected": expected})
         self.position = position
         self.expected = expected

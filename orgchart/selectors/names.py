@@ -1,6 +1,9 @@
 """Turning the names in a selector into rows: units, virtual organisations and groups.
 
-All names of a kind are looked up in one query. A unit is a 12-digit division code or a full
+All names of a kind are looked up in one query. Duty values are expanded through the
+``duty_aliases`` table (村支书 → 村党支部书记). A bare word that is no post code but is a duty
+tag, an alias, a post title or a unit raises :class:`UnknownName` suggesting what was meant
+(``是否指 duty:村党支部书记?``): it would otherwise select nothing without saying why. A unit is a 12-digit division code or a full
 name (衢州市); a virtual organisation or group is a code or a name, and a group may be written
 ``VO/GROUP`` to pick it inside one virtual organisation. A name that matches nothing, or more
 than one thing, raises :class:`UnknownName` / :class:`AmbiguousName` with the position.
@@ -20,9 +23,22 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from orgchart import models as m
 from orgchart.pinyin import search_keys
 from orgchart.selectors.errors import AmbiguousName, UnknownName
-from orgchart.selectors.nodes import Groups, Name, Officers, Posts, Selector, Under, VirtualOrgs
+from orgchart.selectors.nodes import (
+    Duties,
+    Groups,
+    Name,
+    Officers,
+    Posts,
+    Selector,
+    Under,
+    VirtualOrgs,
+    quote,
+)
 
 _units = m.OrgUnit.__table__
+_posts = m.Post.__table__
+_duties = m.PostDuty.__table__
+_aliases = m.DutyAlias.__table__
 _vos = m.VirtualOrg.__table__
 _groups = m.VirtualGroup.__table__
 
@@ -62,9 +78,45 @@ class Resolved:
     groups: dict[str, Group] = field(default_factory=dict)
     #: ``officers:`` values: a virtual organisation or a group.
     officer_scopes: dict[str, Org | Group] = field(default_factory=dict)
+    #: ``duty:`` values that are aliases, to the tags they stand for.
+    aliases: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    #: Bare words (post codes) that are no post's code and name nothing else either.
+    unknown_codes: set[str] = field(default_factory=set)
+
+    def duty_tags(self, texts: list[str]) -> list[str]:
+        """The tags ``duty:`` values match: each value itself and what it is an alias of."""
+        tags: list[str] = []
+        for text in texts:
+            for tag in (text, *self.aliases.get(text, ())):
+                if tag not in tags:
+                    tags.append(tag)
+        return tags
 
 
-async def resolve_names(session: AsyncSession, selector: Selector) -> Resolved:
+def word_values(selector: Selector) -> tuple[set[str], list[Name]]:
+    """The selector's ``duty:`` values, and its bare words (post codes) with their positions."""
+    duty_values = {n.text for term in selector.terms() for f in term.filters
+                   if isinstance(f, Duties) for n in f.names}
+    bare = [Name(ref.code, ref.position) for term in selector.terms() for f in term.filters
+            if isinstance(f, Posts) for ref in f.refs if ref.code is not None]
+    return duty_values, bare
+
+
+async def resolve_words(session: AsyncSession, selector: Selector, resolved: Resolved) -> None:
+    """Fill in the aliases of the ``duty:`` values, and check the bare words (which raises
+    :class:`UnknownName` for one that meant a duty, title or unit)."""
+    duty_values, bare = word_values(selector)
+    if not duty_values and not bare:
+        return
+    aliases = await load_aliases(session, duty_values | {n.text for n in bare})
+    if bare:
+        resolved.unknown_codes = await _check_bare_words(session, bare, aliases)
+    resolved.aliases = {word: tags for word, tags in aliases.items() if word in duty_values}
+
+
+async def resolve_names(session: AsyncSession, selector: Selector, *, words: bool = True) -> Resolved:
+    """Look every name of ``selector`` up. ``words=False`` leaves the aliases and the bare-word
+    check to the caller (:func:`resolve_words`), which the resolver does only when needed."""
     unit_names: list[Name] = []
     org_names: list[Name] = []
     group_names: list[Name] = []
@@ -82,11 +134,61 @@ async def resolve_names(session: AsyncSession, selector: Selector) -> Resolved:
             elif isinstance(f, Officers):
                 officer_names.extend(f.names)
     resolved = Resolved()
+    if words:
+        await resolve_words(session, selector, resolved)
     if unit_names:
         resolved.units = await _resolve_units(session, unit_names)
     if org_names or group_names or officer_names:
         await _resolve_virtual(session, org_names, group_names, officer_names, resolved)
     return resolved
+
+
+async def load_aliases(session: AsyncSession, words: set[str]) -> dict[str, tuple[str, ...]]:
+    """The aliases among ``words``, each to its tags (in tag order)."""
+    stmt = (select(_aliases.c.alias, _aliases.c.tag).where(_aliases.c.alias.in_(words))
+            .order_by(_aliases.c.alias, _aliases.c.tag))
+    found: dict[str, list[str]] = defaultdict(list)
+    for alias, tag in (await session.execute(stmt)).all():
+        found[alias].append(tag)
+    return {alias: tuple(tags) for alias, tags in found.items()}
+
+
+async def _check_bare_words(session: AsyncSession, words: list[Name],
+                            aliases: dict[str, tuple[str, ...]]) -> set[str]:
+    """Refuse a bare word that is no post code but names a duty, title or unit, saying so;
+    return the words that name nothing at all."""
+    texts = {n.text for n in words}
+    codes = set((await session.execute(select(_posts.c.code).where(_posts.c.code.in_(texts))))
+                .scalars())
+    missing = texts - codes
+    if not missing:
+        return set()
+    tags = set((await session.execute(
+        select(_duties.c.tag).distinct().where(_duties.c.tag.in_(missing)))).scalars())
+    titles = set((await session.execute(
+        select(_posts.c.title).distinct().where(_posts.c.title.in_(missing)))).scalars())
+    unit_rows = await session.execute(
+        select(_units.c.name).where(_units.c.name_pinyin.in_({search_keys(w)[0] for w in missing}),
+                                    _units.c.name.in_(missing)))
+    units = set(unit_rows.scalars())
+    for name in words:
+        if name.text not in missing:
+            continue
+        meant = []
+        if name.text in tags or name.text in aliases:
+            meant.append(f"duty:{quote(name.text)}")
+        if name.text in titles:
+            meant.append(f"title:{quote(name.text)}")
+        if name.text in units:
+            meant.append(f"under:{quote(name.text)}")
+        if meant:
+            raise UnknownName(
+                name.position, name.text,
+                f"第 {name.position + 1} 个字符处: 没有编码为 {name.text!r} 的岗位 (不带条件名的词是岗位编码或路径); "
+                f"是否指 {' 或 '.join(meant)}?",
+                meant,
+            )
+    return missing
 
 
 async def _resolve_units(session: AsyncSession, names: list[Name]) -> dict[str, Unit]:

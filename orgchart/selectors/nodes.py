@@ -1,8 +1,8 @@
 """The selector syntax tree: frozen dataclasses, built by the parser and read by the resolver.
 
 A selector is an expression over *terms*. A term is a conjunction of filters (every filter
-must hold) and denotes either posts or enterprises; ``+`` unites and ``-`` excludes, left to
-right. Positions are kept for error messages but do not take part in equality, so two
+must hold) and denotes either posts or enterprises; ``+`` (``or``) unites and ``-`` (``not``)
+excludes, left to right; ``and`` intersects and binds tighter. Positions are kept for error messages but do not take part in equality, so two
 selectors that mean the same thing compare equal however they were spaced.
 
 ``str(node)`` gives the canonical text, which parses back to an equal tree.
@@ -16,13 +16,16 @@ from orgchart.codes import Level
 
 # Characters that end a bare word; a value holding one of them must be quoted.
 WORD_STOP = set(' \t\r\n()+|,:"')
+#: Words (any case) that are operators, and the token kind each stands for: a value spelt
+#: like one must be quoted.
+OPERATOR_WORDS = {"or": "+", "或": "+", "and": "and", "且": "and", "not": "not", "非": "not"}
 _LEVEL_KEYWORD = {level: level.name.lower() for level in Level}
 
 
 def quote(text: str) -> str:
     """``text`` as typed in a selector: bare when it can be, quoted otherwise."""
     if text and not text.startswith("-") and not (set(text) & WORD_STOP) \
-            and not re.search(r"\s", text):
+            and not re.search(r"\s", text) and text.lower() not in OPERATOR_WORDS:
         return text
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
@@ -215,12 +218,26 @@ class Exclude:
         return f"{self.left} - {_operand(self.right)}"
 
 
-Expr = Term | Union | Exclude
+@dataclass(frozen=True)
+class Intersect:
+    """``left and right``: what both sides select; binds tighter than ``+`` and ``-``."""
+
+    left: Expr
+    right: Expr
+
+    def __str__(self) -> str:
+        left = self.left if isinstance(self.left, (Term, Intersect)) else f"({self.left})"
+        right = self.right if isinstance(self.right, Term) else f"({self.right})"
+        return f"{left} and {right}"
+
+
+Expr = Term | Union | Exclude | Intersect
 
 
 def _operand(expr: Expr) -> str:
-    # Operators are left-associative, so only a compound right operand needs parentheses.
-    return str(expr) if isinstance(expr, Term) else f"({expr})"
+    # ``+``/``-`` are left-associative and ``and`` binds tighter, so only a right operand
+    # made with ``+``/``-`` needs parentheses.
+    return str(expr) if isinstance(expr, (Term, Intersect)) else f"({expr})"
 
 
 @dataclass(frozen=True)

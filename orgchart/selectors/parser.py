@@ -3,7 +3,8 @@
 Grammar (``docs/selectors.md`` has the long version with examples)::
 
     selector := expr END
-    expr     := term (("+" | "|" | "-") term)*          left to right, equal precedence
+    expr     := conj (("+" | "|" | or | "-" | not) conj)*   left to right, equal precedence
+    conj     := term (and [not] term)*                  binds tighter; "and not" excludes
     term     := "(" expr ")" | item+                    items side by side must all hold
     item     := KEY ":" value ("," value)*  |  value    a bare value is a post (code or path)
     value    := WORD | "quoted text"
@@ -11,6 +12,8 @@ Grammar (``docs/selectors.md`` has the long version with examples)::
 Full-width punctuation that a Chinese input method produces (``：（），、＋－｜“”``) reads
 as its ASCII twin, one character for one, so error positions still match the text typed.
 ``-`` starts an exclusion only at the start of a word: ``330800000000-SWJ-01`` is one word.
+The words ``or``/``或``, ``and``/``且`` and ``not``/``非`` (any case, standing alone, not
+followed by ``:``) are operators: ``or`` is ``+``, ``not`` is ``-``, ``and`` intersects.
 
 What can be checked without the database is checked here: levels, depth, and that a term
 does not mix enterprise filters (vo, group) with post filters. Names are checked by the
@@ -25,6 +28,7 @@ from orgchart.codes import LEVEL_LABELS, LEVEL_NAMES, Level
 from orgchart.selectors.errors import SelectorSyntaxError
 from orgchart.selectors.nodes import (
     ENTERPRISE_FILTERS,
+    OPERATOR_WORDS,
     SHARED_FILTERS,
     WORD_STOP,
     Depth,
@@ -34,6 +38,7 @@ from orgchart.selectors.nodes import (
     Expr,
     Filter,
     Groups,
+    Intersect,
     Levels,
     Name,
     Officers,
@@ -73,7 +78,10 @@ _NAME_FILTERS: dict[str, Callable[..., Filter]] = {
 _LEVELS: dict[str, Level] = {**LEVEL_NAMES, **{label: level for level, label in LEVEL_LABELS.items()},
                              "乡": Level.TOWNSHIP, "镇": Level.TOWNSHIP, "社区": Level.VILLAGE}
 
+OPERATOR_KINDS = frozenset(OPERATOR_WORDS.values())
+
 EXPECT_TERM = "条件 (如 duty:河长、under:衢州市、岗位编码) 或 '('"
+EXPECT_OPERATOR = "运算符 (+、-、and、or、not)"
 EXPECT_VALUE = "取值"
 EXPECT_KEY = "条件名 (" + ", ".join(sorted({k for k in KEYS if k.isascii()})) + ")"
 EXPECT_LEVEL = "层级 (province/city/county/township/village 或 省/市/县/乡镇/村)"
@@ -92,7 +100,7 @@ def parse_level(text: str) -> Level | None:
 
 @dataclass(frozen=True)
 class Token:
-    kind: str  # word, string, "(", ")", "+", "-", ":", ",", end
+    kind: str  # word, string, "(", ")", "+", "-", "and", "not", ":", ",", end
     text: str
     position: int
 
@@ -120,8 +128,19 @@ def tokenize(text: str) -> Iterator[Token]:
             start = i
             while i < n and source[i] not in WORD_STOP and not source[i].isspace():
                 i += 1
-            yield Token("word", source[start:i], start)
+            word = source[start:i]
+            operator = OPERATOR_WORDS.get(word.lower())
+            if operator is not None and not _key_follows(source, i):
+                yield Token(operator, word, start)
+            else:
+                yield Token("word", word, start)
     yield Token("end", "", n)
+
+
+def _key_follows(source: str, i: int) -> bool:
+    # "and:" is a (misspelt) filter key, not an operator.
+    rest = source[i:].lstrip()
+    return rest.startswith(":")
 
 
 def _quoted(source: str, start: int) -> Generator[Token, None, int]:
@@ -138,7 +157,9 @@ def _quoted(source: str, start: int) -> Generator[Token, None, int]:
         else:
             chars.append(char)
             i += 1
-    raise SelectorSyntaxError(len(source), "'\"' (引号未闭合)")
+    raise SelectorSyntaxError(
+        len(source), "'\"' (引号未闭合)",
+        message=f"第 {len(source) + 1} 个字符处缺少 '\"': 第 {start + 1} 个字符处的引号没有闭合")
 
 
 # --- Parser -------------------------------------------------------------------------------
@@ -178,35 +199,64 @@ class _Parser:
         return SelectorSyntaxError(token.position, expected, found=found)
 
     def selector(self) -> Expr:
-        expr = self.expr(closing=None)
+        expr = self.expr()
+        if self.token.kind == ")":
+            raise SelectorSyntaxError(
+                self.token.position, "运算符或结尾 (多余的 ')')", found=")",
+                message=f"第 {self.token.position + 1} 个字符处多了一个 ')'，前面没有与之配对的 '('")
         if self.token.kind != "end":
-            raise self.fail("'+'、'-' 或结尾")
+            raise self.fail(EXPECT_OPERATOR + " 或结尾")
         return expr
 
-    def expr(self, closing: str | None) -> Expr:
-        expr = self.term(closing)
-        while self.token.kind in ("+", "-"):
+    def expr(self) -> Expr:
+        expr = self.conjunction()
+        while self.token.kind in ("+", "-", "not"):
             op = self.advance()
-            right = self.term(closing)
+            right = self.conjunction()
             expr = Union(expr, right) if op.kind == "+" else Exclude(expr, right)
         return expr
 
-    def term(self, closing: str | None) -> Expr:
+    def conjunction(self) -> Expr:
+        expr = self.term()
+        while self.token.kind == "and":
+            self.advance()
+            if self.token.kind == "not":  # "A and not B" is A - B
+                self.advance()
+                expr = Exclude(expr, self.term())
+            else:
+                expr = Intersect(expr, self.term())
+        return expr
+
+    def term(self) -> Expr:
         token = self.token
         if token.kind == "(":
             self.nesting += 1
             if self.nesting > MAX_NESTING:
                 raise self.fail(f"条件 (括号至多嵌套 {MAX_NESTING} 层)")
             self.advance()
-            inner = self.expr(closing=")")
+            inner = self.expr()
             self.nesting -= 1
             if self.token.kind != ")":
-                raise self.fail("'+'、'-' 或 ')'")
+                if self.token.kind == "end":
+                    raise SelectorSyntaxError(
+                        self.token.position, "')'",
+                        message=f"第 {self.token.position + 1} 个字符处缺少 ')'，"
+                                f"第 {token.position + 1} 个字符处的 '(' 没有闭合")
+                raise self.fail(EXPECT_OPERATOR + " 或 ')'")
             self.advance()
             if self.token.kind in ("word", "string", "("):
-                # Side by side with a group would mean intersection, which we do not offer.
-                raise self.fail("'+'、'-'、')' 或结尾 (括号后不能直接接条件)")
+                # Side by side with a group would be an implicit intersection: ask for "and".
+                raise self.fail(EXPECT_OPERATOR + "、')' 或结尾 (括号后要同时满足的条件请用 and 连接)")
             return inner
+        if token.kind == "not":
+            raise SelectorSyntaxError(
+                token.position, EXPECT_TERM, found=token.text,
+                message=f"第 {token.position + 1} 个字符处: {token.text} 表示除去, 应紧接在要从中除去的条件之后, "
+                        f"如 'duty:河长 {token.text} duty:村党支部书记' 或 '… and {token.text} …'")
+        if token.kind == "end":
+            raise SelectorSyntaxError(
+                token.position, EXPECT_TERM,
+                message=f"第 {token.position + 1} 个字符处缺少条件 (如 duty:河长、under:衢州市、岗位编码)")
         if token.kind not in ("word", "string"):
             raise self.fail(EXPECT_TERM)
         self.terms += 1
@@ -216,9 +266,7 @@ class _Parser:
         while self.token.kind in ("word", "string"):
             filters.append(self.item())
         if self.token.kind == "(":
-            raise self.fail("'+'、'-' 或结尾 (条件后不能直接接括号)")
-        if self.token.kind == ")" and closing is None:
-            raise self.fail("'+'、'-' 或结尾 (多余的 ')')")
+            raise self.fail(EXPECT_OPERATOR + " 或结尾 (条件后不能直接接括号)")
         return _check_term(filters, token.position)
 
     def item(self) -> Filter:
@@ -245,6 +293,11 @@ class _Parser:
         token = self.token
         # "duty: under:x" forgot the value: say so at the next key, not at the colon after it.
         forgotten = token.kind == "word" and self.peek().kind == ":" and token.text.lower() in KEYS
+        if token.kind in OPERATOR_KINDS and token.text.lower() in OPERATOR_WORDS:
+            raise SelectorSyntaxError(
+                token.position, EXPECT_VALUE, found=token.text,
+                message=f"第 {token.position + 1} 个字符处缺少取值 ({token.text!r} 是运算符; "
+                        f"要把它当作取值, 请加引号: \"{token.text}\")")
         if token.kind not in ("word", "string") or forgotten:
             raise self.fail(EXPECT_VALUE)
         return self.advance()

@@ -2,7 +2,8 @@
 and the people a notice would reach.
 
 The work is a fixed number of set-based statements whatever the size of the result: the
-names (one query per kind), the three counts (one statement), the page of posts with their
+names (one query per kind), the three counts (one statement, :mod:`.counts`; duty aliases and
+bare words are probed in it and looked at again only when one needs it), the page of posts with their
 duties and current holders (one statement), and only when the page reaches them the page of
 enterprises, their memberships and their officers' holders. Nothing is loaded into Python to
 be counted.
@@ -11,18 +12,22 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Select, case, distinct, func, select
+from sqlalchemy import ColumnElement, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from orgchart import models as m
 from orgchart.errors import InvalidInput
 from orgchart.selectors.compiler import Compiled, IdSelect, compile_selector
-from orgchart.selectors.names import resolve_names
+from orgchart.selectors.counts import Counts, count, count_columns, counts_of, ids_of
+from orgchart.selectors.names import Resolved, resolve_names, resolve_words, word_values
 from orgchart.selectors.nodes import Selector
 from orgchart.selectors.parser import parse
+from orgchart.selectors.suggest import unknown_duties
 from orgchart.store.holdings import current_on
 
 posts = m.Post.__table__
@@ -54,6 +59,10 @@ class Resolution:
     offset: int = 0
     limit: int = 50
     as_of: dt.date | None = None
+    #: duty aliases the selector used, each to the tags it stood for (村支书 → [村党支部书记])
+    aliases: dict[str, list[str]] = field(default_factory=dict)
+    #: for an empty result, the ``duty:…`` fragments nearest to the unknown tags and words
+    suggestions: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -66,6 +75,8 @@ class Resolution:
             "offset": self.offset,
             "limit": self.limit,
             "as_of": self.as_of.isoformat() if self.as_of else None,
+            "aliases": self.aliases,
+            "suggestions": self.suggestions,
             "items": self.items,
         }
 
@@ -73,9 +84,15 @@ class Resolution:
 async def compile_text(session: AsyncSession, selector: str | Selector, *,
                        enterprise_view: bool = False) -> tuple[Selector, Compiled]:
     """Parse (if needed), look the names up and compile; raises the selector errors."""
+    parsed, _, compiled = await _compile(session, selector, enterprise_view)
+    return parsed, compiled
+
+
+async def _compile(session: AsyncSession, selector: str | Selector,
+                   enterprise_view: bool) -> tuple[Selector, Resolved, Compiled]:
     parsed = parse(selector) if isinstance(selector, str) else selector
     names = await resolve_names(session, parsed)
-    return parsed, compile_selector(parsed.expr, names, enterprise_view=enterprise_view)
+    return parsed, names, compile_selector(parsed.expr, names, enterprise_view=enterprise_view)
 
 
 async def resolve(
@@ -91,13 +108,57 @@ async def resolve(
     followed by enterprises (by credit code). ``as_of`` shows the holders on that day."""
     if offset < 0 or limit < 0:
         raise InvalidInput("offset 和 limit 不能为负数", details={"offset": offset, "limit": limit})
-    parsed, compiled = await compile_text(session, selector, enterprise_view=enterprise_view)
-    day = as_of or dt.date.today()
-    post_count, enterprise_count, holder_count = await _counts(session, compiled, day)
+    parsed = parse(selector) if isinstance(selector, str) else selector
+    async with read_only(session):
+        return await _resolve(session, parsed, enterprise_view, offset, limit, as_of)
 
+
+@asynccontextmanager
+async def read_only(session: AsyncSession) -> AsyncIterator[None]:
+    """Run a session's reads without BEGIN and ROLLBACK when it has no transaction yet.
+
+    On PostgreSQL at READ COMMITTED every statement takes its own snapshot even inside a
+    transaction, so the transaction buys a read-only request nothing but two round trips
+    (BEGIN before the first statement, ROLLBACK when the session closes) — a tenth of a
+    20,400-post resolution on a busy machine. A session already in a transaction is left as
+    it is; afterwards the connection goes back to the pool and the session is as new.
+    """
+    if session.in_transaction() or session.bind.dialect.name != "postgresql":
+        yield
+        return
+    await session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+    try:
+        yield
+    finally:
+        await session.rollback()  # no round trip in autocommit; releases the connection
+
+
+async def _resolve(session: AsyncSession, parsed: Selector, enterprise_view: bool, offset: int,
+                   limit: int, as_of: dt.date | None) -> Resolution:
+    names = await resolve_names(session, parsed, words=False)
+    compiled = compile_selector(parsed.expr, names, enterprise_view=enterprise_view)
+    day = as_of or dt.date.today()
+    duty_values, bare = word_values(parsed)
+    probes = {"alias_words": duty_values | {n.text for n in bare}, "codes": {n.text for n in bare}}
+    # Usually one round trip: the first page of posts with the counts riding along.
     post_items: list[dict[str, Any]] = []
-    if compiled.posts is not None and offset < post_count and limit:
-        post_items = await _post_page(session, compiled.posts, offset, limit, day)
+    counts: Counts | None = None
+    if compiled.posts is not None and limit:
+        post_items, counts = await _post_page(session, compiled.posts, offset, limit, day,
+                                              count_columns(compiled, day, **probes))
+    if counts is None:  # no page row to carry them: nothing on this page, or no posts
+        counts = await count(session, compiled, day, **probes)
+    if counts.alias_words or counts.post_codes < len(probes["codes"]):
+        # Rare: an alias to expand, or a bare word that may have meant a duty (may raise).
+        await resolve_words(session, parsed, names)
+        if names.aliases:
+            compiled = compile_selector(parsed.expr, names, enterprise_view=enterprise_view)
+            counts = await count(session, compiled, day)
+            post_items = []
+            if compiled.posts is not None and limit and offset < counts.posts:
+                post_items, _ = await _post_page(session, compiled.posts, offset, limit, day)
+    post_count, enterprise_count, holder_count = counts.posts, counts.enterprises, counts.holders
+
     enterprise_items: list[dict[str, Any]] = []
     room = limit - len(post_items)
     if compiled.enterprises is not None and room > 0 and offset + limit > post_count:
@@ -114,17 +175,29 @@ async def resolve(
         item["officer"] = item["memberships"][0]["officer"] if item["memberships"] else None
 
     empty = post_count == 0 and enterprise_count == 0
+    message = _message(post_count, enterprise_count, holder_count, as_of)
+    aliases = {alias: list(tags) for alias, tags in names.aliases.items()}
+    if aliases:
+        message += "; " + "、".join(f"{alias} 按 {'、'.join(tags)} 计" for alias, tags in aliases.items())
+    suggestions: list[str] = []
+    if empty:
+        unknown = await unknown_duties(session, parsed, names)
+        if unknown:
+            message += "; " + "; ".join(u.describe() for u in unknown)
+        suggestions = [s for u in unknown for s in u.nearest]
     return Resolution(
         selector=str(parsed),
         post_count=post_count,
         enterprise_count=enterprise_count,
         holder_count=holder_count,
         empty=empty,
-        message=_message(post_count, enterprise_count, holder_count, as_of),
+        message=message,
         items=post_items + enterprise_items,
         offset=offset,
         limit=limit,
         as_of=as_of,
+        aliases=aliases,
+        suggestions=list(dict.fromkeys(suggestions)),
     )
 
 
@@ -137,52 +210,24 @@ async def resolve_recipients(session: AsyncSession, selector: str | Selector, *,
     parts = []
     if compiled.posts is not None:
         parts.append(select(holdings.c.person_id.label("id"))
-                     .where(holdings.c.post_id.in_(_ids(compiled.posts)), current_on(day)))
+                     .where(holdings.c.post_id.in_(ids_of(compiled.posts)), current_on(day)))
     if compiled.enterprises is not None:
         parts.append(select(members.c.person_id.label("id"))
-                     .where(members.c.enterprise_id.in_(_ids(compiled.enterprises))))
+                     .where(members.c.enterprise_id.in_(ids_of(compiled.enterprises))))
     if not parts:
         return set()
     stmt = parts[0].union(parts[1]) if len(parts) == 2 else parts[0].distinct()
     return set((await session.execute(stmt)).scalars().all())
 
 
-def _ids(sel: IdSelect) -> Select:
-    """The ids of a selection, as the right-hand side of ``IN``."""
-    if isinstance(sel, Select):
-        return sel.with_only_columns(sel.selected_columns[0])
-    sub = sel.subquery()
-    return select(sub.c.id)
-
-
-async def _counts(session: AsyncSession, compiled: Compiled, day: dt.date) -> tuple[int, int, int]:
-    # One statement, one round trip. The selection is written out twice rather than shared
-    # as a CTE: a CTE must produce every column (no index-only scan for the count), and the
-    # planners then lose the uniqueness of post_duties (post_id, tag) for the holders join.
-    columns = []
-    if compiled.posts is not None:
-        columns.append(select(func.count()).select_from(compiled.posts.subquery())
-                       .scalar_subquery())
-        columns.append(select(func.count(distinct(holdings.c.person_id)))
-                       .where(holdings.c.post_id.in_(_ids(compiled.posts)), current_on(day))
-                       .scalar_subquery())
-    if compiled.enterprises is not None:
-        columns.append(select(func.count()).select_from(compiled.enterprises.subquery())
-                       .scalar_subquery())
-    if not columns:
-        return 0, 0, 0
-    row = (await session.execute(select(*columns))).one()
-    if compiled.posts is None:
-        return 0, row[0], 0
-    enterprise_count = row[2] if compiled.enterprises is not None else 0
-    return row[0], enterprise_count, row[1]
-
-
 _TAG_SEPARATOR = "\x1f"  # never inside a tag: tags are one line of text
 
 
 async def _post_page(session: AsyncSession, selected: IdSelect, offset: int, limit: int,
-                     day: dt.date) -> list[dict[str, Any]]:
+                     day: dt.date, extra: list[ColumnElement] | None = None,
+                     ) -> tuple[list[dict[str, Any]], Counts | None]:
+    """One page of posts with their duties and current holders; with ``extra`` count columns
+    also the counts they carry (None when the page has no row)."""
     # First the page's ids, ordered by the selection's own path column: for a single term
     # that is the driving index's order, so the database reads only the rows of the page.
     sel = selected.subquery("sel")
@@ -206,8 +251,11 @@ async def _post_page(session: AsyncSession, selected: IdSelect, offset: int, lim
                      .outerjoin(people, people.c.id == holdings.c.person_id))
         .order_by(page.c.path, page.c.code, _KIND_ORDER, holdings.c.start_date, people.c.name)
     )
+    if extra:
+        stmt = stmt.add_columns(*extra)
+    rows = (await session.execute(stmt)).all()
     items: dict[int, dict[str, Any]] = {}
-    for r in (await session.execute(stmt)).all():
+    for r in rows:
         item = items.get(r.id)
         if item is None:
             item = items[r.id] = {
@@ -224,14 +272,14 @@ async def _post_page(session: AsyncSession, selected: IdSelect, offset: int, lim
             }
         if r.kind is not None:
             item["holders"].append({"name": r.holder_name, "mobile": r.mobile, "kind": r.kind})
-    return list(items.values())
+    return list(items.values()), (counts_of(rows[0]) if extra and rows else None)
 
 
 async def _enterprise_page(session: AsyncSession, compiled: Compiled, offset: int,
                            limit: int) -> list[dict[str, Any]]:
     assert compiled.enterprises is not None
     stmt = (select(enterprises.c.id, enterprises.c.credit_code, enterprises.c.name)
-            .where(enterprises.c.id.in_(_ids(compiled.enterprises)))
+            .where(enterprises.c.id.in_(ids_of(compiled.enterprises)))
             .order_by(enterprises.c.credit_code).offset(offset).limit(limit))
     rows = (await session.execute(stmt)).all()
     if not rows:

@@ -281,13 +281,15 @@ async def test_duties_in_one_term_all_hold_and_lists_mean_any(session) -> None:
 
 
 async def test_unknown_duty_or_department_type_is_an_empty_result(session) -> None:
-    for text in ("duty:宇航员", "dept:航天局 level:county", "title:不存在", "no-such-post",
-                 "柯城区/税务局/副局长"):
+    for text, note in [("duty:宇航员", "; 未知职责 '宇航员'"), ("dept:航天局 level:county", ""),
+                       ("title:不存在", ""), ("no-such-post", "; 没有编码为 'no-such-post' 的岗位"),
+                       ("柯城区/税务局/副局长", "")]:
         result = await resolve(session, text)
         assert result.empty is True, text
         assert (result.post_count, result.enterprise_count, result.holder_count) == (0, 0, 0)
         assert result.items == []
-        assert result.message == "没有匹配的岗位或企业"
+        assert result.message == "没有匹配的岗位或企业" + note
+        assert result.suggestions == []
         assert result.to_json()["empty"] is True
 
 

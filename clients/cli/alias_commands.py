@@ -1,0 +1,75 @@
+"""``zhengding org alias list|set|remove|import``: the duty-tag aliases selectors accept.
+
+Like ``org import``, these act on the database directly (admins at the server); changes are
+audited with no actor.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from pathlib import Path
+
+from clients.cli.common import settings_from
+from orgchart.errors import ZhengdingError
+from orgchart.infra import migrate
+from orgchart.infra.db import create_engine, session_maker
+
+
+def register(actions) -> None:
+    """Add ``alias`` under ``zhengding org``."""
+    parser = actions.add_parser(
+        "alias", help="职责别名: 选择器中可写的职责简称 (如 村支书 → 村党支部书记)",
+        description="职责别名: 选择器 duty:村支书 按 duty:村党支部书记 计。")
+    verbs = parser.add_subparsers(dest="alias_action", required=True, metavar="操作")
+    verbs.add_parser("list", help="列出全部别名")
+    p = verbs.add_parser("set", help="设置别名 (替换它原来指向的职责)",
+                         description="例: zhengding org alias set 村支书 村党支部书记")
+    p.add_argument("alias", help="别名, 如 村支书")
+    p.add_argument("tags", nargs="+", help="它代表的职责标签, 如 村党支部书记")
+    p = verbs.add_parser("remove", help="删除别名")
+    p.add_argument("alias")
+    p = verbs.add_parser("import", help="从 CSV 文件导入别名 (每行: 别名,职责; 可有表头)")
+    p.add_argument("file", help="UTF-8 编码的 CSV 文件")
+    p.add_argument("--replace", action="store_true", help="删除文件中没有的别名")
+    parser.set_defaults(run=lambda args: asyncio.run(alias_command(args)))
+
+
+async def alias_command(args: argparse.Namespace) -> int:
+    from orgchart.service.duty_aliases import DutyAliasService
+
+    engine = create_engine(settings_from(args).database_url)
+    try:
+        await migrate.upgrade(engine)
+        service = DutyAliasService(session_maker(engine))
+        try:
+            return await _run(service, args)
+        except ZhengdingError as error:
+            print(error.message, file=sys.stderr)
+            return 1
+    finally:
+        await engine.dispose()
+
+
+async def _run(service, args: argparse.Namespace) -> int:
+    if args.alias_action == "list":
+        aliases = await service.list()
+        if not aliases:
+            print("(没有职责别名)")
+        for alias, tags in aliases.items():
+            print(f"{alias} → {'、'.join(tags)}")
+    elif args.alias_action == "set":
+        alias, tags = await service.set(None, args.alias, args.tags)
+        print(f"已设置: {alias} → {'、'.join(tags)}")
+    elif args.alias_action == "remove":
+        await service.remove(None, args.alias)
+        print(f"已删除别名 {args.alias}")
+    else:
+        try:
+            text = Path(args.file).read_text(encoding="utf-8-sig")
+        except (OSError, UnicodeDecodeError) as exc:
+            print(f"无法读取 {args.file}: {exc}", file=sys.stderr)
+            return 1
+        count = await service.import_csv(None, text, replace=args.replace)
+        print(f"已导入 {count} 个别名" + (" (文件中没有的已删除)" if args.replace else ""))
+    return 0
