@@ -22,11 +22,15 @@ from orgchart.infra.db import create_engine, session_maker
 
 #: Shown by ``org resolve --help``; every example runs against the demo directory in the tests.
 RESOLVE_EXAMPLES = """示例 (演示目录中均有结果):
-  zhengding org resolve 'duty:村党支部书记 under:衢州市'        衢州市的村党支部书记
-  zhengding org resolve 'duty:村支书 under:柯城区'              同上, 用别名 (见 zhengding org alias list)
-  zhengding org resolve 'dept:税务局 title:局长 level:county'   各县 (区) 税务局局长
-  zhengding org resolve '职责：河长 且 层级：村 或 职责：网格员 辖区：柯城区'
-  zhengding org resolve 'vo:柯城区税务局纳税人/重点税源企业 + officers:柯城区税务局纳税人/重点税源企业'
+  衢州市的村党支部书记; 同上, 用别名 (见 zhengding org alias list):
+    zhengding org resolve 'duty:村党支部书记 under:衢州市'
+    zhengding org resolve 'duty:村支书 under:衢州市'
+  各县 (区) 税务局局长:
+    zhengding org resolve 'dept:税务局 title:局长 level:county'
+  柯城区的村级河长和网格员 (且 先于 或):
+    zhengding org resolve '职责：河长 且 层级：村 或 职责：网格员 辖区：柯城区'
+  一个分组的成员企业和它们的专管员:
+    zhengding org resolve 'group:330802000000-SWJ-NSR-ZD + officers:330802000000-SWJ-NSR-ZD'
 语法见 docs/selectors.md。"""
 
 

@@ -112,8 +112,8 @@ def help_examples() -> list[Example]:
     found = []
     for where, text in help_texts(build_parser()):
         found += [Example(t, f"{where} --help") for pattern in _COMMANDS for t in pattern.findall(text)]
-        found += [Example(t, f"{where} --help") for t in re.findall(r"'([^']+)'", text)
-                  if _KEY.search(t) and _parses(t)]
+        found += [Example(t, f"{where} --help") for t in re.findall(r"'([^']+)'|\"([^\"]+)\"", text)
+                  for t in t if t and _KEY.search(t) and _parses(t)]
     return found
 
 
