@@ -11,7 +11,7 @@ from clients.cli.session import UserError
 from clients.sdk import ZhengdingClient
 
 TO_SYNTAX = ("--to 的格式: person:<人员id>、post:<岗位代码> 或 conv:<会话id>, "
-             "例如 --to person:12、--to post:330802000000-SWJ-JZ、--to conv:5")
+             "例如 --to person:12、--to post:330802000000-SWJ-01、--to conv:5")
 SERVICE_HELP = "企业用户: 本企业的服务会话 (政府部门为企业开设的服务群; 有多个时请用 --to conv:<会话id>)"
 
 

@@ -3,7 +3,7 @@
     client = ZhengdingClient("http://127.0.0.1:8080")
     await client.login("13800000001", password)
     await client.connect()                        # or connect(cursor=saved) to resume
-    conv = await client.open_post("330802000000-SWJ-JZ")
+    conv = await client.open_post("330802000000-SWJ-01")
     await client.send_text(conv.id, "局长您好")
     async for event in client.events():           # in order, each once, across reconnects
         ...
