@@ -1,18 +1,16 @@
 """Where a message goes: ``--to person:12|post:<code>|conv:5``, or ``--service`` (an enterprise
-member's service conversation), turned into a conversation through the SDK."""
+member's own service conversation), turned into a conversation through the SDK."""
 from __future__ import annotations
 
 import argparse
 from dataclasses import dataclass
-from typing import Any
 
 from clients.cli.describe import kind_label
-from clients.cli.session import UserError
 from clients.sdk import ZhengdingClient
 
 TO_SYNTAX = ("--to 的格式: person:<人员id>、post:<岗位代码> 或 conv:<会话id>, "
              "例如 --to person:12、--to post:330802000000-SWJ-01、--to conv:5")
-SERVICE_HELP = "企业用户: 本企业的服务会话 (政府部门为企业开设的服务群; 有多个时请用 --to conv:<会话id>)"
+SERVICE_HELP = "企业用户: 本企业的服务会话 (本企业与分管岗位如税务专管员, 首次使用时开设)"
 
 
 @dataclass(frozen=True)
@@ -38,6 +36,8 @@ def add_target_options(parser: argparse.ArgumentParser, *, verb: str) -> None:
     where.add_argument("--to", type=parse_target, metavar="目标", help=TO_SYNTAX)
     where.add_argument("--service", action="store_true", help=SERVICE_HELP)
     parser.add_argument("--as-post", metavar="岗位代码", help=f"以本人所在岗位的身份{verb} (仅 --to post:/conv:)")
+    parser.add_argument("--enterprise", metavar="信用代码",
+                        help="与 --service 一起: 您是多家企业的成员时, 指定企业的统一社会信用代码")
 
 
 @dataclass(frozen=True)
@@ -52,7 +52,8 @@ async def open_target(client: ZhengdingClient, args: argparse.Namespace) -> Open
     """The conversation that ``--to`` or ``--service`` names (a direct or post one is created on
     first use; a ``conv:`` target is taken as it is and checked by the server when used)."""
     if args.service:
-        return await find_service(client)
+        c = await client.open_service(enterprise=args.enterprise)
+        return Opened(c.id, c.title, c.kind, c.created)
     target: Target = args.to
     if target.kind == "person":
         c = await client.open_direct(int(target.value))
@@ -61,20 +62,6 @@ async def open_target(client: ZhengdingClient, args: argparse.Namespace) -> Open
         c = await client.open_post(str(target.value), as_post=args.as_post)
         return Opened(c.id, c.title, c.kind, c.created)
     return Opened(int(target.value), "")
-
-
-async def find_service(client: ZhengdingClient) -> Opened:
-    """The one service conversation the user is a member of (an enterprise member's service
-    room, opened for the enterprise by a department)."""
-    services = [c for c in await client.list_conversations(limit=500) if c.get("kind") == "service"]
-    if not services:
-        raise UserError("您不在任何服务会话中 (服务会话由政府部门为企业开设)。"
-                        "也可以直接联系面向企业服务的岗位: --to post:<岗位代码>")
-    if len(services) > 1:
-        listing = "; ".join(f"{c['id']} «{c.get('title', '')}»" for c in services)
-        raise UserError(f"您在 {len(services)} 个服务会话中, 请用 --to conv:<会话id> 指定其一: {listing}")
-    found: dict[str, Any] = services[0]
-    return Opened(int(found["id"]), str(found.get("title", "")), str(found.get("kind")))
 
 
 def where(opened: Opened) -> str:

@@ -296,6 +296,15 @@ class ZhengdingClient(InboxMethods):
             args["as_post"] = as_post
         return await self._open_conversation(args, retry=True)
 
+    async def open_service(self, *, enterprise: str | None = None) -> Conversation:
+        """An enterprise user's own service conversation: its enterprise with the officer posts
+        assigned to it (created on first use). ``enterprise``: the credit code, for a member of
+        several."""
+        args: dict[str, Any] = {"kind": "service"}
+        if enterprise:
+            args["enterprise"] = enterprise
+        return await self._open_conversation(args, retry=True)
+
     async def open_group(self, title: str, *, people: Iterable[int] = (), posts: Iterable[str] = (),
                          selectors: Iterable[str] = (), enterprises: Iterable[str] = (),
                          kind: str = "group", posters: Iterable[str] = ()) -> Conversation:

@@ -2,8 +2,9 @@
 
 Kinds: ``direct`` (person ↔ person), ``post`` (addressed to a post: its current holders are
 members, the history stays with the post), ``group`` (people, posts, selectors, enterprises),
-``service`` (a department's posts plus enterprise members) and ``channel`` (announcements:
-only the ``posters`` posts may post).
+``service`` (a department's posts plus enterprise members; opened by an enterprise user, its
+enterprise's own one, :mod:`im_server.handlers.service_conversation`) and ``channel``
+(announcements: only the ``posters`` posts may post).
 """
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from im_server.delivery.committer import JobResult, Outgoing
 from im_server.handlers import Context
+from im_server.handlers.service_conversation import enterprise_service
 from im_server.protocol import ProtocolError
 from im_server.protocol.schema import INT32
 from im_server.stores import announced
@@ -121,7 +123,9 @@ def _dedupe(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 async def open_conversation(ctx: Context, args: dict[str, Any]) -> dict[str, Any]:
     kind = args["kind"]
-    if kind in ("group", "service", "channel"):
+    # an enterprise user opens only its enterprise's own service conversation, never a group
+    own_service = kind == "service" and ctx.viewer.enterprise_view
+    if kind in ("group", "service", "channel") and not own_service:
         if ctx.viewer.enterprise_view:
             raise ProtocolError("forbidden", "企业用户不能创建群组")
         expanded = await _expand_selectors(ctx, args.get("members") or [])
@@ -134,6 +138,8 @@ async def open_conversation(ctx: Context, args: dict[str, Any]) -> dict[str, Any
             title, pair_key, rows = await _direct(conn, ctx, args)
         elif kind == "post":
             title, pair_key, rows = await _post(conn, ctx, args, today)
+        elif own_service:
+            title, pair_key, rows = await enterprise_service(conn, ctx, args)
         else:
             title = (args.get("title") or "").strip()
             if not title:

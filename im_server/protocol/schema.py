@@ -58,6 +58,7 @@ OPERATIONS: dict[str, dict[str, Field]] = {
         "title": f(str, max_length=200),
         "members": f(list, max_length=500),
         "posters": f(list, max_length=100),
+        "enterprise": f(str, max_length=18),  # service, by an enterprise user of several
     },
     "conv.list": {"limit": f(int, minimum=1, maximum=500)},
     "conv.get": {"conversation": ID},

@@ -119,26 +119,54 @@ async def test_conversations_list_open_and_history(base_url, sdk, capsys):
     assert code == 1 and "会话不存在" in err
 
 
-async def test_an_enterprise_member_sends_to_its_service_conversation(base_url, sdk, capsys):
+async def test_an_enterprise_member_sends_to_its_service_conversation(base_url, sdk, im_server, capsys):
+    """孙八 acts for 衢州元立金属制品有限公司, whose tax officer post (税务专管员) 王五 holds."""
+    wang = await sdk(WANG)
     await login(base_url, SUN, capsys)
-    code, _, err = await run(capsys, "send", "--service", "请问发票怎么开?")
-    assert code == 1 and "您不在任何服务会话中" in err and "--to post:" in err
-
-    zhang = await sdk(ZHANG)  # the tax bureau opens a service room for the enterprise
-    room = await zhang.open_group("柯城区税务局企业服务群", kind="service", posts=[sample.TAX_KC + "-ZGY"],
-                                  enterprises=[sample.ENTERPRISE_A])
     code, out, _ = await run(capsys, "send", "--service", "请问", "发票怎么开?")
-    assert code == 0 and f"已发送到会话 {room.id} (服务) «柯城区税务局企业服务群»: 第 1 条" in out, out
-    got = await collect(zhang, 1)
+    title = "衢州元立金属制品有限公司 · 服务会话"
+    assert code == 0 and f"(服务) «{title}»: 第 1 条" in out, out
+    room = int(out.split("会话 ")[1].split()[0])
+    got = await collect(wang, 1)  # the officer post's holder gets it
     assert texts(got) == ["请问 发票怎么开?"] and got[0].data["message"]["sender"]["name"] == "孙八"
 
+    code, out, _ = await run(capsys, "send", "--service", "第二问")
+    assert f"已发送到会话 {room} (服务)" in out and "第 2 条" in out  # the same one, found again
     code, out, _ = await run(capsys, "conv", "open", "--service")
-    assert code == 0 and f"会话 {room.id} (服务)" in out and "衢州元立金属制品有限公司[企业]" in out, out
-    code, out, _ = await run(capsys, "conv", "history", str(room.id))
-    assert "孙八: 请问 发票怎么开?" in out
+    assert code == 0 and f"会话 {room} (服务) «{title}» (已有)" in out, out
+    assert "衢州元立金属制品有限公司[企业]" in out and f"税务专管员[岗位 {sample.TAX_KC}-ZGY]" in out
+    code, out, _ = await run(capsys, "conv", "history", str(room))
+    assert out.splitlines()[0].endswith("孙八: 请问 发票怎么开?")
+    await wang.send_text(room, "您好, 请登录电子税务局开具。")
+    code, out, _ = await run(capsys, "conv", "list")
+    assert f"会话 {room} (服务) «{title}» [1 条未读]: 共 3 条" in out, out
 
-    second = await zhang.open_group("第二个服务群", kind="service", enterprises=[sample.ENTERPRISE_A])
-    code, _, err = await run(capsys, "send", "--service", "x")
-    assert code == 1 and "2 个服务会话" in err and "--to conv:" in err and str(second.id) in err
+    code, _, err = await run(capsys, "send", "--service", "--enterprise", sample.ENTERPRISE_B, "x")
+    assert code == 1 and f"您不是企业 {sample.ENTERPRISE_B} 的成员" in err
     code, _, err = await run(capsys, "send", "--service", "--to", "person:1", "x")
     assert code == 2 and "不能与" in err  # one destination only
+
+    await login(base_url, WANG, capsys)  # an official has no enterprise service conversation of his own
+    code, _, err = await run(capsys, "send", "--service", "x")
+    assert code == 1 and "群组需要标题" in err
+
+
+async def test_an_enterprise_without_an_officer_has_no_service_conversation(base_url, im_server, capsys):
+    from sqlalchemy import insert, select
+
+    from orgchart import models as om
+    from orgchart.http.keys import SESSIONS
+
+    async with im_server.app[SESSIONS]() as session:  # 孙八 also acts for 衢江绿色农业合作社 (no officer)
+        enterprise = await session.scalar(select(om.Enterprise.id).where(
+            om.Enterprise.credit_code == sample.ENTERPRISE_C))
+        person = await session.scalar(select(om.Person.id).where(om.Person.mobile == SUN))
+        await session.execute(insert(om.EnterpriseMember).values(enterprise_id=enterprise, person_id=person))
+        await session.commit()
+    await login(base_url, SUN, capsys)
+    code, _, err = await run(capsys, "send", "--service", "x")
+    assert code == 1 and "您是多家企业的成员" in err and sample.ENTERPRISE_C in err, err
+    code, _, err = await run(capsys, "send", "--service", "--enterprise", sample.ENTERPRISE_C, "x")
+    assert code == 1 and "衢江绿色农业合作社 还没有分管岗位" in err, err
+    code, out, _ = await run(capsys, "send", "--service", "--enterprise", sample.ENTERPRISE_A, "x")
+    assert code == 0 and "(服务)" in out

@@ -139,6 +139,32 @@ async def test_enterprise_member_cannot_reach_posts_that_do_not_serve_enterprise
     assert denied["error"]["code"] == "forbidden"
 
 
+async def test_enterprise_member_opens_its_own_service_conversation_with_its_officer(connect):
+    """One per enterprise: the enterprise and the officer posts its virtual organisations assign
+    it (柯城区税务局's 税务专管员, held by 王五); officials still open service groups as before."""
+    officer = await connect("13800000003")
+    member = await connect("13800000006")
+    opened = await member.request("conv.open", kind="service")
+    conversation = opened["conversation"]
+    assert opened["created"] and conversation["kind"] == "service"
+    assert conversation["title"] == "衢州元立金属制品有限公司 · 服务会话"
+    new = await officer.wait_events(lambda e: e.get("ev") == "conversation.new")
+    assert new[0]["data"]["conversation"]["id"] == conversation["id"]
+    members = (await member.request("conv.get", conversation=conversation["id"]))["members"]
+    assert {m["type"]: m.get("post", m.get("enterprise")) for m in members} == {
+        "enterprise": {"credit_code": sample.ENTERPRISE_A, "name": "衢州元立金属制品有限公司"},
+        "post": {"code": sample.TAX_KC + "-ZGY", "title": "税务专管员"}}
+    again = await member.request("conv.open", kind="service", enterprise=sample.ENTERPRISE_A)
+    assert again == {"conversation": conversation, "created": False}
+
+    refused = await member.call("conv.open", kind="service", members=[{"post": sample.TOWN + "-SJ"}])
+    assert refused["error"]["code"] == "invalid_args" and refused["error"]["details"]["field"] == "members"
+    other = await member.call("conv.open", kind="service", enterprise=sample.ENTERPRISE_B)
+    assert other["error"]["code"] == "forbidden"
+    official = await officer.call("conv.open", kind="service")  # a group: needs a title
+    assert official["error"]["code"] == "invalid_args" and official["error"]["details"]["field"] == "title"
+
+
 async def test_cursor_older_than_retention_gets_resync_not_a_silent_gap(connect, im_server):
     import datetime as dt
 
