@@ -9,15 +9,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import datetime as dt
 import sys
 from contextlib import asynccontextmanager
 
+from clients.cli.beijing import beijing
 from clients.cli.common import settings_from
 from orgchart.infra import migrate
 from orgchart.infra.db import create_engine, session_maker
-
-BEIJING = dt.timezone(dt.timedelta(hours=8))
 
 
 def register(actions) -> None:
@@ -80,8 +78,7 @@ async def activate_command(args: argparse.Namespace, mobiles: list[str] | None) 
         result = await service.issue(None, selector=args.selector, mobiles=mobiles,
                                      valid_hours=args.valid_hours, include_active=args.include_active)
     skipped = result["skipped"]
-    until = dt.datetime.fromisoformat(result["expires_at"]).astimezone(BEIJING)
-    sent = f", 有效期至 {until:%Y-%m-%d %H:%M:%S} (北京时间), 已通过短信发送" if result["issued"] else ""
+    sent = f", 有效期至 {beijing(result['expires_at'])} (北京时间), 已通过短信发送" if result["issued"] else ""
     print(f"已发放激活码 {result['issued']} 个 (共匹配 {result['matched']} 人){sent}")
     if any(skipped.values()):
         print(f"跳过: 已激活 {skipped['already_active']} 人, 无手机号 {skipped['no_mobile']} 人, "
@@ -106,7 +103,6 @@ async def outbox_command(args: argparse.Namespace) -> int:
     if not entries:
         print("发件箱中没有记录")
     for entry in entries:
-        at = dt.datetime.fromisoformat(entry["created_at"]).astimezone(BEIJING)
-        print(f"{at:%Y-%m-%d %H:%M:%S} [{entry['channel']}] {entry['mobile'] or '-'} "
+        print(f"{beijing(entry['created_at'])} [{entry['channel']}] {entry['mobile'] or '-'} "
               f"{entry['person']['name']}: {entry['text']}")
     return 0
