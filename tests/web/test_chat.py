@@ -1,7 +1,9 @@
 """消息 in a real browser: read receipts live, a network drop and resume, script-free rendering."""
 from __future__ import annotations
 
+import re
 import uuid
+from pathlib import Path
 
 from playwright.sync_api import Page, expect
 
@@ -137,3 +139,56 @@ def test_script_in_text_and_markdown_stays_inert(open_page):
         messages.locator(".dropped-link", has_text="点我").last.click()
         assert page.evaluate("window.__xss") is None
         assert not page.errors
+
+
+def test_reply_edit_recall_search_and_attachments(open_page, server, tmp_path):
+    from PIL import Image
+
+    official = open_page(*OFFICIAL)
+    village = open_page(*VILLAGE)
+    tag = uuid.uuid4().hex[:6]
+    official.goto(f"{server}/#/contacts/post/{VILLAGE_SECRETARY}")
+    official.get_by_role("button", name="发消息", exact=True).click()
+    send(official, f"防汛物资清单 {tag}")
+    open_conversation(village, "王建国")
+    original = village.locator(".msg", has_text=f"防汛物资清单 {tag}")
+    original.hover()  # the actions show on hover, as in a desktop client
+    original.get_by_role("button", name="回复").click()
+    send(village, f"已收到清单 {tag}")
+    reply = my_message(village, f"已收到清单 {tag}")
+    expect(reply.locator(".quote")).to_contain_text(f"防汛物资清单 {tag}")
+
+    reply.hover()
+    reply.get_by_role("button", name="编辑").click()
+    send(village, f"已收到清单, 明天核对 {tag}")
+    expect(my_message(village, f"明天核对 {tag}")).to_contain_text("(已编辑)")
+    expect(in_chat(official, f"已收到清单, 明天核对 {tag}")).to_be_visible()  # live for the other side
+
+    edited = my_message(village, f"明天核对 {tag}")
+    edited.hover()
+    edited.get_by_role("button", name="撤回").click()
+    village.get_by_role("dialog", name="撤回消息").get_by_role("button", name="撤回").click()
+    expect(village.locator(".messages .system", has_text="你撤回了一条消息")).to_be_visible()
+    expect(official.locator(".messages .system", has_text="徐志强撤回了一条消息")).to_be_visible()
+
+    village.get_by_role("button", name="搜索").click()
+    village.get_by_label("在此会话中搜索").fill("物资")
+    expect(village.locator(".chat-search-results mark", has_text="物资").first).to_be_visible()
+
+    picture = tmp_path / "巡河照片.png"
+    Image.new("RGB", (640, 480), (30, 110, 230)).save(picture)
+    report = tmp_path / "巡查报告.txt"
+    report.write_text("河道畅通, 无异常。", encoding="utf-8")
+    village.locator(".composer input[type=file]").set_input_files(str(picture))
+    image = official.locator(".messages .image-msg img")
+    expect(image).to_have_attribute("src", re.compile("^blob:"))
+    image.click()
+    expect(official.get_by_role("dialog", name="巡河照片.png").locator("img")).to_be_visible()
+    official.keyboard.press("Escape")
+    village.locator(".composer input[type=file]").set_input_files(str(report))
+    card = official.locator(".messages .file-card", has_text="巡查报告.txt")
+    with official.expect_download() as download:
+        card.click()
+    assert download.value.suggested_filename == "巡查报告.txt"
+    assert Path(download.value.path()).read_text(encoding="utf-8") == "河道畅通, 无异常。"
+    assert not official.errors and not village.errors
