@@ -154,7 +154,7 @@ def measure_import(url: str, source: Path) -> None:
 
 
 async def run_backend(backend: str, source: Path, repeat: int, reuse: bool, queries: bool,
-                      pg_name: str = "zd_bench") -> None:
+                      again: bool = False, pg_name: str = "zd_bench") -> None:
     if backend == "sqlite":
         path = OUT / f"bench-{source.stem}.sqlite3"
         if not reuse:
@@ -170,6 +170,9 @@ async def run_backend(backend: str, source: Path, repeat: int, reuse: bool, quer
         print("import: skipped (--reuse: querying the database of an earlier run)")
     else:
         measure_import(url, source)
+        if again:  # the idempotent re-import: every code is in the database snapshot too
+            print("again, into the database that holds it (changes nothing):")
+            measure_import(url, source)
     if not queries:
         return
     engine = create_engine(url)
@@ -217,6 +220,8 @@ async def main() -> None:
                         help="PostgreSQL database to (re)create or reuse (default zd_bench)")
     parser.add_argument("--import-only", action="store_true",
                         help="measure the import (time, peak RSS) and skip the queries")
+    parser.add_argument("--again", action="store_true",
+                        help="import the file a second time into the same database")
     args = parser.parse_args()
     OUT.mkdir(parents=True, exist_ok=True)
     source = OUT / f"{args.preset}.jsonl"
@@ -228,7 +233,7 @@ async def main() -> None:
           f"{os.cpu_count()} cores; repeat={args.repeat}")
     for backend in (["sqlite", "postgresql"] if args.backend == "both" else [args.backend]):
         await run_backend(backend, source, args.repeat, args.reuse, not args.import_only,
-                          args.pg_database)
+                          args.again, args.pg_database)
 
 
 if __name__ == "__main__":
