@@ -105,7 +105,9 @@ async def import_located(
                 check_references(collector, snapshot, repeats, bar.update)
             report = ImportReport(errors=collector.errors, counts=_counts(spool, collector.errors),
                                   phases=phases)
-            del collector  # its indexes are not needed to write: free them first
+            # The indexes only served the checks: free them before the writer's id maps grow.
+            del collector
+            snapshot.people = set()
             if not report.ok:
                 await session.rollback()
             else:
