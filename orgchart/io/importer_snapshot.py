@@ -1,13 +1,17 @@
 """What the database already holds, as the importer needs it to check references and upsert."""
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import Row, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.orm import aliased
 
 from orgchart import models as m
+
+#: Rows per partition when streaming the database's keys.
+PARTITION = 20_000
 
 
 @dataclass
@@ -29,28 +33,32 @@ def mobile_key(mobile: str) -> int | str:
 
 
 async def load_snapshot(conn: AsyncConnection) -> Snapshot:
-    async def rows(query):
-        return (await conn.execute(query)).all()
+    async def rows(query) -> AsyncIterator[Row]:
+        """The rows streamed in partitions: a province's 1.5 million people are never a list."""
+        result = await conn.stream(query)
+        async for partition in result.partitions(PARTITION):
+            for row in partition:
+                yield row
 
     parent_dept, supervisor, parent_group = (
         aliased(m.Department), aliased(m.Post), aliased(m.VirtualGroup))
-    units = {code: (ident, level) for ident, code, level in
-             await rows(select(m.OrgUnit.id, m.OrgUnit.code, m.OrgUnit.level))}
+    units = {code: (ident, level) async for ident, code, level in
+             rows(select(m.OrgUnit.id, m.OrgUnit.code, m.OrgUnit.level))}
     departments = {
         code: (ident, unit, parent, kind)
-        for ident, code, unit, parent, kind in await rows(
+        async for ident, code, unit, parent, kind in rows(
             select(m.Department.id, m.Department.code, m.OrgUnit.code, parent_dept.code,
                    m.Department.dept_type)
             .join(m.OrgUnit, m.OrgUnit.id == m.Department.org_unit_id)
             .outerjoin(parent_dept, parent_dept.id == m.Department.parent_id))
     }
-    posts = dict(await rows(select(m.Post.code, supervisor.code)
-                            .outerjoin(supervisor, supervisor.id == m.Post.supervisor_id)))
-    people = {mobile_key(mobile) for (mobile,) in
-              await rows(select(m.Person.mobile).where(m.Person.mobile.is_not(None)))}
-    enterprises = {code for (code,) in await rows(select(m.Enterprise.credit_code))}
-    virtual_orgs = {code for (code,) in await rows(select(m.VirtualOrg.code))}
-    groups = {code: (vo, parent) for code, vo, parent in await rows(
+    posts = {code: boss async for code, boss in rows(
+        select(m.Post.code, supervisor.code).outerjoin(supervisor, supervisor.id == m.Post.supervisor_id))}
+    people = {mobile_key(mobile) async for (mobile,) in
+              rows(select(m.Person.mobile).where(m.Person.mobile.is_not(None)))}
+    enterprises = {code async for (code,) in rows(select(m.Enterprise.credit_code))}
+    virtual_orgs = {code async for (code,) in rows(select(m.VirtualOrg.code))}
+    groups = {code: (vo, parent) async for code, vo, parent in rows(
         select(m.VirtualGroup.code, m.VirtualOrg.code, parent_group.code)
         .join(m.VirtualOrg, m.VirtualOrg.id == m.VirtualGroup.virtual_org_id)
         .outerjoin(parent_group, parent_group.id == m.VirtualGroup.parent_id))}
