@@ -56,8 +56,11 @@ async def test_only_conversations_the_user_reads_now(connect):
     assert await found(zhao, "河长制") == ["河长制考核名单"]
     denied = await li.call("search", query="河长制", conversation=theirs)
     assert not denied["ok"] and denied["error"]["code"] == "forbidden"
-    missing = await li.call("search", query="河长制", conversation=10**12)
+    missing = await li.call("search", query="河长制", conversation=999999)
     assert missing["error"]["code"] == "not_found"
+    # beyond any conversation id's column: refused by the schema, naming the argument
+    beyond = await li.call("search", query="河长制", conversation=10**12)
+    assert beyond["error"]["code"] == "invalid_args" and beyond["error"]["details"]["field"] == "conversation"
     assert await found(zhang, "河长制", conversation=mine) == ["河长制会议纪要"]
 
     # a post conversation's history goes with the post: the former holder no longer finds it
