@@ -12,6 +12,7 @@ from typing import Any
 from im_server.handlers import Context
 from im_server.handlers.conversations import _require_member, conversation_json
 from im_server.protocol import ProtocolError
+from im_server.protocol.schema import INT64
 from im_server.stores import messages as message_store
 from im_server.stores import receipts as store
 from im_server.stores.membership import recipients
@@ -22,7 +23,7 @@ MAX_MESSAGES = 200
 async def message_receipts(ctx: Context, args: dict[str, Any]) -> dict[str, Any]:
     """Read/unread counts of the caller's own messages (the given ids, or the latest 200)."""
     ids = args.get("messages")
-    if ids is not None and not all(isinstance(i, int) and not isinstance(i, bool) and i > 0 for i in ids):
+    if ids is not None and not all(isinstance(i, int) and not isinstance(i, bool) and 0 < i <= INT64 for i in ids):
         raise ProtocolError("invalid_args", "messages 必须是消息 id (正整数) 的数组", field="messages")
     async with ctx.rt.engine.connect() as conn:
         conversation, _, _ = await _require_member(conn, ctx, args["conversation"])

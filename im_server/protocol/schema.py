@@ -92,7 +92,7 @@ OPERATIONS: dict[str, dict[str, Field]] = {
     },
     "notice.list": {"limit": f(int, minimum=1, maximum=200), "before": f(int, minimum=1)},
     "notice.open": {"notice": ID},
-    "notice.sent": {"limit": f(int, minimum=1, maximum=200), "before": f(int, minimum=1)},
+    "notice.sent": {"limit": f(int, minimum=1, maximum=200), "before": f(int, minimum=1, maximum=INT32)},
     "notice.ding": {"notice": ID},
     "notice.confirm": {"notice": ID, "feedback": f(str, max_length=2000)},
     "notice.status": {"notice": ID, "offset": f(int, minimum=0), "limit": f(int, minimum=1, maximum=200),

@@ -85,8 +85,11 @@ async def test_readers_is_for_the_sender_only_and_errors_are_clear(connect):
     assert stranger["error"]["code"] == "forbidden"
     missing = await zhang.call("msg.readers", message=999999)
     assert missing["error"]["code"] == "not_found"
-    bad = await zhang.call("msg.receipts", conversation=conversation, messages=["x"])
-    assert bad["error"]["code"] == "invalid_args" and bad["error"]["details"]["field"] == "messages"
+    for bad_ids in (["x"], [True], [0], [2**63]):
+        bad = await zhang.call("msg.receipts", conversation=conversation, messages=bad_ids)
+        assert bad["error"]["code"] == "invalid_args" and bad["error"]["details"]["field"] == "messages"
+    huge = await zhang.call("notice.sent", before=2**31)
+    assert huge["error"]["code"] == "invalid_args"
     # another member's messages are not counted for the caller
     mine = await li.request("msg.receipts", conversation=conversation, messages=[sent["id"]])
     assert mine["receipts"] == []
