@@ -138,8 +138,13 @@ def describe_conversation(conversation: dict[str, Any]) -> str:
     badge = f" [{unread} 条未读]" if unread else ""
     last = conversation.get("last_at")
     when = f", 最近活动 {beijing(last)}" if last else ""
+    last_message = conversation.get("last_message")
+    latest = ""
+    if isinstance(last_message, dict):
+        text = "[已撤回]" if last_message.get("recalled") else last_message.get("preview", "")
+        latest = f"; 最新 {(last_message.get('sender') or {}).get('name', '?')}: {text}"
     return (f"会话 {conversation.get('id')} ({kind_label(conversation.get('kind'))}) "
-            f"«{conversation.get('title', '')}»{badge}: 共 {conversation.get('last_seq', 0)} 条{when}")
+            f"«{conversation.get('title', '')}»{badge}: 共 {conversation.get('last_seq', 0)} 条{when}{latest}")
 
 
 # --- notices ------------------------------------------------------------------------------------

@@ -95,7 +95,7 @@ async def test_conversations_list_open_and_history(base_url, sdk, capsys):
 
     code, out, _ = await run(capsys, "conv", "list")
     assert f"会话 {conversation} (单聊) «张三 · 李四» [1 条未读]: 共 4 条" in out, out
-    assert f"最近活动 {beijing(reply.created_at)}" in out
+    assert f"最近活动 {beijing(reply.created_at)}; 最新 李四: 收到" in out, out
 
     code, out, _ = await run(capsys, "conv", "history", str(conversation), "--limit", "2")
     lines = out.splitlines()
