@@ -66,9 +66,13 @@ def ensure_browser_packages() -> None:
         subprocess.run(install, check=False, env=env, capture_output=True)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser() -> Iterator[Any]:
-    """Chromium, launched once; expectations wait up to 15 s (CI shares two cores)."""
+    """Chromium, launched once for tests/web; expectations wait up to 15 s (CI shares two cores).
+
+    Package-scoped: Playwright's sync API runs an event loop of its own while it is open, which
+    would keep the asyncio tests that run after tests/web from starting theirs.
+    """
     ensure_browser_packages()
     if not Path(CHROMIUM).exists():
         _unavailable(f"{CHROMIUM} is missing and could not be installed")
