@@ -69,7 +69,7 @@ def parse_filter(query: Any) -> AuditFilter:
     actor = None
     if query.get("actor"):
         raw = query["actor"]
-        if not raw.isdigit() or len(raw) > 12:
+        if not raw.isdigit() or len(raw) > 12 or int(raw) < 1:
             raise InvalidInput(f"参数 actor 应为人员编号: {raw!r}", details={"parameter": "actor"})
         actor = int(raw)
     result = query.get("result") or None

@@ -75,7 +75,8 @@ class Collector:
 
     def add(self, location: str, record: Any) -> None:
         kind = record.get("kind") if isinstance(record, dict) else None
-        normalise = rows_.NORMALISERS.get(kind)  # type: ignore[arg-type]
+        # a kind that is not a string (``{"kind": {}}``) cannot be a key of the table
+        normalise = rows_.NORMALISERS.get(kind) if isinstance(kind, str) else None
         if normalise is None:
             self.error(location, str(kind), "bad value", f"未知的记录类型 kind={kind!r}")
             return

@@ -156,7 +156,7 @@ class AdminService:
         """A person starts holding a post (``person_id`` or ``mobile``, ``kind``, ``start``)."""
         viewer.require_admin()
         kind = body.get("kind", "primary")
-        if kind not in KIND_ORDER:
+        if not isinstance(kind, str) or kind not in KIND_ORDER:  # {} is unhashable: no TypeError
             raise InvalidInput(f"任职类型 kind 只能是 {', '.join(KIND_ORDER)}", details={"field": "kind"})
         start = _date(body.get("start"), "start", self._today())
         async with self._sessions() as session, session.begin():
