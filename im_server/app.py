@@ -4,8 +4,9 @@ Tests build the same application with :func:`create_app` and their own settings.
 """
 from __future__ import annotations
 
+import importlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
 from aiohttp import web
 
@@ -70,12 +71,28 @@ def create_app(settings: Settings, *, run_migrations: bool = True,
 
     app.cleanup_ctx.append(database)
     app.cleanup_ctx.append(messaging)
+    for name in settings.extensions:  # e.g. the bot runtime: started once messaging runs
+        app.cleanup_ctx.append(load_extension(name))
     app.on_shutdown.append(close_sockets)
     app.router.add_get("/healthz", healthz)
     directory_routes.setup(app)
     messaging_routes.setup(app)
     http_metrics.setup(app, settings, metrics)
     return app
+
+
+def load_extension(name: str) -> Callable[[web.Application], AsyncIterator[None]]:
+    """The cleanup context ``module:function`` names (the ``extensions`` setting).
+
+    The extension point that keeps dependencies one way: the server names what to start in
+    its settings and imports it only here, by name, so ``bots/`` builds on ``im_server`` and
+    never the other way round. A name that does not resolve stops start-up with the reason.
+    """
+    module_name, _, attribute = name.partition(":")
+    try:
+        return getattr(importlib.import_module(module_name), attribute)
+    except (ImportError, AttributeError) as exc:
+        raise RuntimeError(f"extension {name!r} cannot be loaded: {exc}") from exc
 
 
 async def healthz(request: web.Request) -> web.Response:

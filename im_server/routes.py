@@ -5,7 +5,7 @@ from pathlib import Path
 
 from aiohttp import web
 
-from im_server import http_audit, http_notices, http_ops, webclient
+from im_server import http_audit, http_bots, http_notices, http_ops, webclient
 from im_server.gateway import websocket_endpoint
 from im_server.handlers.search import search_messages_view
 from im_server.keys import MESSAGING
@@ -21,6 +21,8 @@ from orgchart.service.viewer import Viewer
 OPENAPI_FILE = Path(__file__).with_name("openapi_messaging.json")
 #: Sending messages and notices over HTTP (im_server/http_ops.py).
 OPENAPI_OPS_FILE = Path(__file__).with_name("openapi_ops.json")
+#: Bot accounts (im_server/http_bots.py).
+OPENAPI_BOTS_FILE = Path(__file__).with_name("openapi_bots.json")
 #: The served document describes the whole server, not only the directory it starts from.
 OPENAPI_INFO_WHOLE = {
     "title": "政钉 Zhengding API",
@@ -48,8 +50,9 @@ def setup(app: web.Application) -> None:
     http_audit.setup(app)
     app.router.add_routes(http_notices.routes())
     app.router.add_routes(http_ops.routes())
+    app.router.add_routes(http_bots.routes())
     app.router.add_get("/api/v1/search/messages", search_messages_view)
     media_views.setup(app)
     webclient.setup(app)
-    app.setdefault(OPENAPI_PARTS, []).extend([OPENAPI_FILE, OPENAPI_OPS_FILE])
+    app.setdefault(OPENAPI_PARTS, []).extend([OPENAPI_FILE, OPENAPI_OPS_FILE, OPENAPI_BOTS_FILE])
     app[OPENAPI_INFO] = OPENAPI_INFO_WHOLE

@@ -235,3 +235,20 @@ class ActivationCode(Base):
     used_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     #: Set when a newer code replaced this one before it was used.
     revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class BotAccount(Base):
+    """What makes a ``bot`` person a bot: its description, its owner and whether it runs.
+
+    The person row (role ``bot``, no mobile) is what conversations, messages and the audit log
+    point at; a bot is owned by a department or by a post (exactly one of the two).
+    """
+
+    __tablename__ = "bot_accounts"
+
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), primary_key=True)
+    description: Mapped[str] = mapped_column(String(500), default="")
+    owner_department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"))
+    owner_post_id: Mapped[int | None] = mapped_column(ForeignKey("posts.id"))
+    #: A disabled bot receives nothing and says nothing.
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)

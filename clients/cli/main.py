@@ -8,6 +8,7 @@ import sys
 
 from clients.cli import (
     account_commands,
+    bot_commands,
     conv_commands,
     db_commands,
     notice_commands,
@@ -40,6 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
     notice_commands.register(commands)
     conv_commands.register(commands)
     tail_command.register(commands)
+    bot_commands.register(commands)
     return parser
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import defaultdict
+from collections.abc import Callable
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -33,6 +34,9 @@ class Dispatcher:
         self._wakeup = asyncio.Event()
         self._task: asyncio.Task | None = None
         self._fill_lock = asyncio.Lock()
+        #: Called with every event this node applies, in position order, after the local
+        #: connections got it (the in-process bot runtime listens here). Must not block.
+        self.listeners: list[Callable[[CommittedEvent], None]] = []
 
     async def start(self) -> None:
         self.horizon = await self._database_position()
@@ -64,6 +68,11 @@ class Dispatcher:
         for event in batch.events:
             if event.position > self.horizon:
                 self.hub.deliver(event)
+                for listener in self.listeners:
+                    try:
+                        listener(event)
+                    except Exception:  # a listener's bug must not stop delivery to people
+                        log.exception("event listener %r failed", listener)
         self.horizon = max(self.horizon, batch.last)
 
     async def _watch(self) -> None:

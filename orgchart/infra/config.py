@@ -38,6 +38,9 @@ class Settings:
     token_ttl_seconds: int = 12 * 3600
     #: Browser origins allowed to open the websocket, besides the server's own.
     allowed_origins: tuple[str, ...] = field(default_factory=tuple)
+    #: Start-up extensions, ``module:function`` each: an aiohttp cleanup context run after the
+    #: messaging runtime starts (see im_server.app). The default runs the in-process bots.
+    extensions: tuple[str, ...] = ("bots.runtime:cleanup_ctx",)
 
     # --- messaging ---------------------------------------------------------------------------
     #: Largest websocket frame accepted; larger ones close the socket with 1009.
@@ -103,12 +106,12 @@ _FIELDS = {f.name: f for f in dataclasses.fields(Settings)}
 def _coerce(name: str, raw: Any) -> Any:
     default = getattr(Settings(), name)
     kind = type(default) if default is not None else str
-    if name == "allowed_origins":
+    if name in ("allowed_origins", "extensions"):
         if isinstance(raw, str):
             return tuple(part.strip() for part in raw.split(",") if part.strip())
         if isinstance(raw, (list, tuple)):
             return tuple(str(part) for part in raw)
-        raise ConfigError(f"{name}: expected a list of origins, got {raw!r}")
+        raise ConfigError(f"{name}: expected a comma-separated list, got {raw!r}")
     if raw is None:
         return None
     if kind is bool:
