@@ -92,7 +92,8 @@ def int_query(
 
 def paging(request: web.Request) -> tuple[int, int]:
     """``offset`` (≥ 0) and ``limit`` (1–200, capped) from the query string."""
-    offset = int_query(request, "offset", 0)
+    # cut to the largest integer a database takes: past it SQLite raised OverflowError (a 500)
+    offset = int_query(request, "offset", 0, maximum=2**63 - 1)
     limit = int_query(request, "limit", DEFAULT_LIMIT, minimum=1, maximum=MAX_LIMIT)
     return offset, limit
 

@@ -97,3 +97,19 @@ async def test_start_holding_whose_kind_is_an_object_is_invalid_input_not_a_500(
     assert response.status == 400, body
     assert_error(body, "invalid_input")
     assert body["error"]["details"]["field"] == "kind"
+
+
+async def test_offset_beyond_a_database_integer_is_an_empty_page_not_a_500(api):
+    """Schemathesis: GET /enterprises?offset=7578102754851227646457468890311032832 → 500 (SQLite)."""
+    headers = await login(api, ADMIN)
+    body = await get_json(api, "/api/v1/enterprises", headers, offset="7578102754851227646457468890311032832")
+    assert body["items"] == []
+
+
+async def test_person_id_beyond_the_column_is_a_documented_400(api):
+    """Schemathesis: GET /people/100000000001 answered 400, which the document did not list."""
+    headers = await login(api, ADMIN)
+    assert_error(await get_json(api, "/api/v1/people/100000000001", headers, 400), "invalid_input")
+    paths = (await _document(api))["paths"]
+    for path, method in (("/api/v1/people/{id}", "get"), ("/api/v1/people/{id}/revoke-tokens", "post")):
+        assert "400" in paths[path][method]["responses"]
