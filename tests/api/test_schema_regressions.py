@@ -113,3 +113,14 @@ async def test_person_id_beyond_the_column_is_a_documented_400(api):
     paths = (await _document(api))["paths"]
     for path, method in (("/api/v1/people/{id}", "get"), ("/api/v1/people/{id}/revoke-tokens", "post")):
         assert "400" in paths[path][method]["responses"]
+
+
+async def test_bot_id_beyond_the_column_is_a_documented_400(api):
+    """Schemathesis (random seed): POST /bots/67128033135/enable answered an undocumented 400."""
+    headers = await login(api, ADMIN)
+    response = await api.post("/api/v1/bots/67128033135/enable", headers=headers)
+    assert response.status == 400
+    assert_error(await response.json(), "invalid_input")
+    paths = (await _document(api))["paths"]
+    for action in ("enable", "disable"):
+        assert "400" in paths[f"/api/v1/bots/{{bot}}/{action}"]["post"]["responses"]
