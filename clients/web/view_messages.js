@@ -1,7 +1,7 @@
 // 消息: the conversation list (unread, last message, most recent first), message search, and
 // the chat pane beside it (below it on phones).
 
-import { clear, h, highlighted, shortTime } from "./dom.js";
+import { clear, h, highlighted, shortTime, toast } from "./dom.js";
 import { modal } from "./ui.js";
 import { Chat } from "./view_chat.js";
 
@@ -26,7 +26,9 @@ class MessagesView {
     this.detail = h("section.detail-pane", h("div.empty-state", h("p", "选择一个会话开始聊天")));
     this.node = h("div.split",
       h("aside.list-pane", h("div.pane-head", h("div.actions-row", h("h2", "消息"), h("span.spacer"),
-        store.isEnterprise ? null : h("button", { type: "button", onclick: () => this.newGroup() }, "发起群聊")), this.query),
+        store.isEnterprise
+          ? h("button", { type: "button", onclick: () => this.openService() }, "联系服务专员")
+          : h("button", { type: "button", onclick: () => this.newGroup() }, "发起群聊")), this.query),
       this.results, this.list),
       this.detail);
     this.off = [store.on("conversations", () => this.render())];
@@ -111,6 +113,18 @@ class MessagesView {
   }
 
   /** 发起群聊: a title and people found by name, pinyin or initials. */
+  // An enterprise member's own service conversation: the enterprise with the officer posts
+  // assigned to it (conv.open kind service finds it again, or creates it once).
+  async openService() {
+    try {
+      const opened = await this.store.request("conv.open", { kind: "service" });
+      await this.store.loadConversations();
+      location.hash = `#/messages/${opened.conversation.id}`;
+    } catch (failure) {
+      toast(failure.message, "error");
+    }
+  }
+
   newGroup() {
     const chosen = new Map();
     const title = h("input", { id: "group-title", type: "text", maxLength: 100, placeholder: "例如 防汛工作群" });

@@ -43,6 +43,14 @@ def test_enterprise_user_sees_the_posts_that_serve_it_and_nothing_else(open_page
     send(enterprise, question)
     official.locator(".conv-item", has_text="陈晓燕").first.click()
     expect(in_chat(official, question)).to_be_visible()
+
+    # its own service conversation (the enterprise and the officer posts assigned to it)
+    enterprise.get_by_role("navigation", name="主菜单").get_by_role("link", name="消息").click()
+    enterprise.get_by_role("button", name="联系服务专员").click()
+    expect(enterprise.locator(".conv-item.active")).to_contain_text("服务")
+    consult = f"请问本季度申报截止日期? {uuid.uuid4().hex[:6]}"
+    send(enterprise, consult)
+    expect(in_chat(enterprise, consult)).to_be_visible()
     assert not enterprise.errors and not official.errors
 
 
