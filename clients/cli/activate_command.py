@@ -10,12 +10,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
-from contextlib import asynccontextmanager
 
 from clients.cli.beijing import beijing
-from clients.cli.common import settings_from
-from orgchart.infra import migrate
-from orgchart.infra.db import create_engine, session_maker
+from clients.cli.common import migrated_engine
+from orgchart.infra.db import session_maker
 
 
 def register(actions) -> None:
@@ -34,16 +32,6 @@ def register(actions) -> None:
     p.add_argument("--mobile", metavar="手机号", help="只看发给该手机号的")
     p.add_argument("--limit", type=int, default=20, metavar="条数", help="最多显示条数 (默认 20)")
     p.set_defaults(run=lambda args: asyncio.run(outbox_command(args)))
-
-
-@asynccontextmanager
-async def _engine(args: argparse.Namespace):
-    engine = create_engine(settings_from(args).database_url)
-    try:
-        await migrate.upgrade(engine)
-        yield engine
-    finally:
-        await engine.dispose()
 
 
 def activate(args: argparse.Namespace) -> int:
@@ -73,7 +61,7 @@ async def activate_command(args: argparse.Namespace, mobiles: list[str] | None) 
     from im_server.notifier import OutboxNotifier
     from orgchart.service.activation import ActivationService
 
-    async with _engine(args) as engine:
+    async with migrated_engine(args) as engine:
         service = ActivationService(session_maker(engine), notifier=OutboxNotifier())
         result = await service.issue(None, selector=args.selector, mobiles=mobiles,
                                      valid_hours=args.valid_hours, include_active=args.include_active)
@@ -92,7 +80,7 @@ async def outbox_command(args: argparse.Namespace) -> int:
     from im_server.models import OutboxEntry
     from im_server.stores.notices import list_outbox
 
-    async with _engine(args) as engine, engine.connect() as conn:
+    async with migrated_engine(args) as engine, engine.connect() as conn:
         query = select(func.count()).select_from(OutboxEntry)
         if args.mobile:
             query = query.where(OutboxEntry.mobile == args.mobile)

@@ -10,10 +10,8 @@ import asyncio
 import sys
 from pathlib import Path
 
-from clients.cli.common import settings_from
+from clients.cli.common import migrated_sessions
 from orgchart.errors import ZhengdingError
-from orgchart.infra import migrate
-from orgchart.infra.db import create_engine, session_maker
 
 
 def register(actions) -> None:
@@ -39,17 +37,12 @@ def register(actions) -> None:
 async def alias_command(args: argparse.Namespace) -> int:
     from orgchart.service.duty_aliases import DutyAliasService
 
-    engine = create_engine(settings_from(args).database_url)
-    try:
-        await migrate.upgrade(engine)
-        service = DutyAliasService(session_maker(engine))
+    async with migrated_sessions(args) as sessions:
         try:
-            return await _run(service, args)
+            return await _run(DutyAliasService(sessions), args)
         except ZhengdingError as error:
             print(error.message, file=sys.stderr)
             return 1
-    finally:
-        await engine.dispose()
 
 
 async def _run(service, args: argparse.Namespace) -> int:

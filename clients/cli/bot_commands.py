@@ -9,10 +9,8 @@ import argparse
 import asyncio
 import sys
 
-from clients.cli.common import settings_from
+from clients.cli.common import migrated_sessions
 from orgchart.errors import ZhengdingError
-from orgchart.infra import migrate
-from orgchart.infra.db import create_engine, session_maker
 
 
 def register(commands) -> None:
@@ -40,16 +38,12 @@ def register(commands) -> None:
 async def bot_command(args: argparse.Namespace) -> int:
     from im_server.bot_accounts import BotService
 
-    engine = create_engine(settings_from(args).database_url)
-    try:
-        await migrate.upgrade(engine)
+    async with migrated_sessions(args) as sessions:
         try:
-            return await _run(BotService(session_maker(engine)), args)
+            return await _run(BotService(sessions), args)
         except ZhengdingError as error:
             print(error.message, file=sys.stderr)
             return 1
-    finally:
-        await engine.dispose()
 
 
 def _line(bot: dict) -> str:

@@ -11,14 +11,11 @@ import datetime as dt
 import json
 import sys
 import time
-from contextlib import asynccontextmanager
 
 from clients.cli import activate_command, alias_commands
-from clients.cli.common import settings_from
+from clients.cli.common import migrated_sessions
 from clients.cli.org_describe import describe_item
 from clients.cli.zh_argparse import HelpFormatter
-from orgchart.infra import migrate
-from orgchart.infra.db import create_engine, session_maker
 
 #: Shown by ``org resolve --help``; every example runs against the demo directory in the tests.
 RESOLVE_EXAMPLES = """示例 (演示目录中均有结果):
@@ -103,16 +100,6 @@ def _sync(command):
     return lambda args: asyncio.run(command(args))
 
 
-@asynccontextmanager
-async def _sessions(args: argparse.Namespace):
-    engine = create_engine(settings_from(args).database_url)
-    try:
-        await migrate.upgrade(engine)
-        yield session_maker(engine)
-    finally:
-        await engine.dispose()
-
-
 def _print_json(data) -> None:
     print(json.dumps(data, ensure_ascii=False, indent=2, default=str))
 
@@ -121,7 +108,7 @@ async def import_command(args: argparse.Namespace) -> int:
     from orgchart.io.formats import FormatError
     from orgchart.io.importer import import_file
 
-    async with _sessions(args) as sessions:
+    async with migrated_sessions(args) as sessions:
         try:
             report = await import_file(sessions, args.file, progress=_show_progress(args))
         except (FormatError, OSError) as exc:
@@ -144,7 +131,7 @@ async def export_command(args: argparse.Namespace) -> int:
     from orgchart.io.exporter import export_records
     from orgchart.io.formats import RecordWriter
 
-    async with _sessions(args) as sessions:
+    async with migrated_sessions(args) as sessions:
         with RecordWriter(args.file) as writer:  # streamed: a province does not fit in a list
             async for record in export_records(sessions):
                 writer.write(record)
@@ -170,7 +157,7 @@ def generate_command(args: argparse.Namespace) -> int:
 async def resolve_command(args: argparse.Namespace) -> int:
     from orgchart.selectors import resolve
 
-    async with _sessions(args) as sessions, sessions() as session:
+    async with migrated_sessions(args) as sessions, sessions() as session:
         result = await resolve(session, args.selector, offset=args.offset, limit=args.limit,
                                as_of=args.as_of)
     answer = result.to_json()
@@ -189,7 +176,7 @@ async def resolve_command(args: argparse.Namespace) -> int:
 async def search_command(args: argparse.Namespace) -> int:
     from orgchart.store.search import search
 
-    async with _sessions(args) as sessions, sessions() as session:
+    async with migrated_sessions(args) as sessions, sessions() as session:
         hits = await search(session, args.query, kind=args.kind, under=args.under, limit=args.limit)
     if args.json:
         if not hits:
